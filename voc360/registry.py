@@ -1,0 +1,89 @@
+"""The source registry (config/sources.yml) as typed objects."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+REGISTRY_PATH = Path(__file__).resolve().parent.parent / "config" / "sources.yml"
+
+ColumnType = Literal["varchar", "integer", "double", "boolean", "date", "timestamp"]
+
+
+class Column(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    type: ColumnType
+    required: bool = True
+    nullable: bool = True
+    values: list[str] | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    owner: str
+    path: str
+    format: Literal["csv", "jsonl"]
+    primary_key: list[str]
+    event_time: str
+    timezone_column: str | None = None
+    pii: list[str] = Field(default_factory=list)
+    text_columns: list[str] = Field(default_factory=list)
+    columns: list[Column]
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Source:
+        names = {c.name for c in self.columns}
+        referenced = [*self.primary_key, self.event_time, *self.pii, *self.text_columns]
+        if self.timezone_column:
+            referenced.append(self.timezone_column)
+        unknown = [c for c in referenced if c not in names]
+        if unknown:
+            raise ValueError(f"source {self.name!r} refers to undeclared columns {unknown}")
+        if "{date}" not in self.path:
+            raise ValueError(f"source {self.name!r}: path must contain {{date}}")
+        return self
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def day_glob(self, day: str) -> str:
+        return self.path.format(date=day)
+
+
+class Registry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    landing_root: str
+    sources: dict[str, Source]
+
+
+def parse_registry(text: str) -> Registry:
+    data = yaml.safe_load(text)
+    for name, source in data["sources"].items():
+        source["name"] = name
+        source["columns"] = [{"name": col, **spec} for col, spec in source["columns"].items()]
+    return Registry.model_validate(data)
+
+
+@functools.cache
+def load_registry(path: Path = REGISTRY_PATH) -> Registry:
+    return parse_registry(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,53 @@
+"""Paths and parameters, read once from the environment (VOC360_*) with defaults for the sample world."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from pathlib import Path
+
+from pydantic import BaseModel
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+
+# The embedded sample world: the generator and the partitions share these defaults.
+DEFAULT_START_DATE = dt.date(2025, 10, 1)
+DEFAULT_DAYS = 365
+DEFAULT_CUSTOMERS = 2000
+
+
+class Settings(BaseModel):
+    landing_dir: Path
+    warehouse_dir: Path
+    ground_truth_dir: Path
+    start_date: dt.date
+    pii_salt: str
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The build database, written only by pipeline runs."""
+        return self.warehouse_dir / "voc360.duckdb"
+
+    def export_env(self) -> None:
+        """Expose the resolved paths to child processes (dbt reads them in profiles.yml)."""
+        os.environ["VOC360_WAREHOUSE_PATH"] = str(self.warehouse_path)
+        os.environ["VOC360_PII_SALT"] = self.pii_salt
+
+
+def _path(var: str, default: Path) -> Path:
+    return Path(os.environ.get(var, default)).resolve()
+
+
+@functools.cache
+def get_settings() -> Settings:
+    settings = Settings(
+        landing_dir=_path("VOC360_LANDING_DIR", PROJECT_ROOT / "landing"),
+        warehouse_dir=_path("VOC360_WAREHOUSE_DIR", PROJECT_ROOT / "warehouse"),
+        ground_truth_dir=_path("VOC360_GROUND_TRUTH_DIR", PROJECT_ROOT / "ground_truth"),
+        start_date=dt.date.fromisoformat(os.environ.get("VOC360_START_DATE", DEFAULT_START_DATE.isoformat())),
+        pii_salt=os.environ.get("VOC360_PII_SALT", "voc360-sample-salt"),
+    )
+    settings.export_env()
+    return settings

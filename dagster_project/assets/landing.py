@@ -1,0 +1,71 @@
+"""One landing asset per registered source: that day's files -> raw.<source>, bad rows -> raw_rejects.<source>."""
+
+import datetime as dt
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from dagster_project.partitions import daily_partitions
+from voc360.landing import load_days
+from voc360.registry import Source, load_registry
+from voc360.settings import get_settings
+
+
+def build_landing_asset(source: Source) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=source.name,
+        key_prefix=["raw"],
+        group_name="landing",
+        description=f"{source.description}\n\nLanded from `{source.path}` ({source.format}); "
+        f"malformed rows go to `raw_rejects.{source.name}` with a reason.",
+        partitions_def=daily_partitions,
+        # A range of days is loaded in one run and one transaction.
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"duckdb", "python"},
+        owners=[f"team:{source.owner}"],
+        metadata={
+            "primary_key": ", ".join(source.primary_key),
+            "event_time": source.event_time,
+            "pii_columns": ", ".join(source.pii) or "none",
+            "dagster/column_schema": dg.TableSchema(
+                columns=[
+                    dg.TableColumn(c.name, "varchar", description=f"landed as text; declared {c.type}")
+                    for c in source.columns
+                ]
+            ),
+        },
+    )
+    def landing_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+        window = context.partition_time_window
+        days = [
+            window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)
+        ]
+        with warehouse.get_connection() as con:
+            report = load_days(con, source, days, get_settings().landing_dir)
+            total_rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
+            preview = con.execute(
+                f"select * exclude (_loaded_at) from raw.{source.name} "
+                "where _partition_date = ? order by _source_file, _line_number limit 5",
+                [days[-1]],
+            ).df()
+        context.log.info(
+            f"{source.name} {days[0]}..{days[-1]}: {report.files} files, read {report.rows_read}, "
+            f"loaded {report.rows_loaded}, rejected {report.rows_rejected}"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "partitions": f"{days[0]}..{days[-1]} ({len(days)} days)",
+                "files": report.files,
+                "rows_read": report.rows_read,
+                "rows_loaded": report.rows_loaded,
+                "rows_rejected": report.rows_rejected,
+                "reject_reasons": dict(report.reject_reasons.most_common()),
+                "dagster/row_count": total_rows,
+                "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
+            }
+        )
+
+    return landing_asset
+
+
+landing_assets = [build_landing_asset(source) for source in load_registry().sources.values()]

@@ -1,0 +1,455 @@
+"""Land one source's daily files into raw.<source>, quarantining every malformed row in raw_rejects.<source>.
+
+Files are parsed here rather than by DuckDB's read_csv/read_json: DuckDB's CSV reader swallows the rows that
+follow an unbalanced quote into one rejected blob and gives no line number for good rows, and its JSON
+reader drops malformed lines without a reason. This reader recovers at the next line, keeps the line number
+of every record, and gives every rejected row a reason, so that rows read = rows loaded + rows rejected.
+
+Raw keeps values as landed (VARCHAR); a value that does not parse as its declared type is rejected here,
+while nullability, allowed sets and ranges are left to the quality gate.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from voc360.registry import Source
+
+RAW_SCHEMA = "raw"
+REJECTS_SCHEMA = "raw_rejects"
+AUDIT_TABLE = "raw_audit.loads"
+LINEAGE_COLUMNS = {
+    "_extra": "VARCHAR",
+    "_source_file": "VARCHAR",
+    "_line_number": "BIGINT",
+    "_partition_date": "DATE",
+    "_loaded_at": "TIMESTAMP",
+}
+REJECT_COLUMNS = {
+    "_source_file": "VARCHAR",
+    "_line_number": "BIGINT",
+    "_partition_date": "DATE",
+    "_loaded_at": "TIMESTAMP",
+    "reason": "VARCHAR",
+    "raw_record": "VARCHAR",
+}
+CAST_TYPES = {
+    "integer": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+}
+# A quoted CSV field may span lines; past this many lines an open quote is taken as broken.
+MAX_RECORD_LINES = 50
+# Flush parsed rows to DuckDB in batches of about this many rows to bound memory.
+FLUSH_ROWS = 250_000
+
+
+class LandingError(Exception):
+    """A file that cannot be landed at all (for example a required column is missing)."""
+
+
+@dataclasses.dataclass
+class ParsedFile:
+    """Records of one file: accepted rows by column, and rejected rows with reasons."""
+
+    source_file: str
+    partition_date: dt.date
+    columns: dict[str, list[str | None]]
+    extra: list[str | None]
+    line_numbers: list[int]
+    raw_records: list[str]
+    rejects: list[tuple[int, str, str]]  # (line number, reason, raw record)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.line_numbers) + len(self.rejects)
+
+
+@dataclasses.dataclass
+class DayReport:
+    partition_date: dt.date
+    files: int = 0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+
+
+@dataclasses.dataclass
+class LoadReport:
+    source: str
+    days: list[DayReport]
+    reject_reasons: Counter
+
+    @property
+    def rows_read(self) -> int:
+        return sum(d.rows_read for d in self.days)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(d.rows_loaded for d in self.days)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(d.rows_rejected for d in self.days)
+
+    @property
+    def files(self) -> int:
+        return sum(d.files for d in self.days)
+
+
+def _decode_lines(data: bytes) -> list[tuple[int, str | None, bytes]]:
+    """Split a file into (line number, text or None when undecodable, raw bytes), skipping blank lines."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    out = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        raw = raw.rstrip(b"\r")
+        if not raw.strip():
+            continue
+        try:
+            out.append((number, raw.decode("utf-8"), raw))
+        except UnicodeDecodeError:
+            out.append((number, None, raw))
+    return out
+
+
+def _undecodable(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+class _Rows:
+    """Column-wise accumulator for accepted records of one file."""
+
+    def __init__(self, source: Source, source_file: str, partition_date: dt.date):
+        self.source = source
+        self.parsed = ParsedFile(
+            source_file=source_file,
+            partition_date=partition_date,
+            columns={c: [] for c in source.column_names},
+            extra=[],
+            line_numbers=[],
+            raw_records=[],
+            rejects=[],
+        )
+
+    def accept(self, line: int, values: dict[str, str | None], extra: dict[str, object], raw: str) -> None:
+        for name, column in self.parsed.columns.items():
+            column.append(values.get(name))
+        self.parsed.extra.append(json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None)
+        self.parsed.line_numbers.append(line)
+        self.parsed.raw_records.append(raw)
+
+    def reject(self, line: int, reason: str, raw: str) -> None:
+        self.parsed.rejects.append((line, reason, raw))
+
+
+def parse_csv(data: bytes, source: Source, source_file: str, partition_date: dt.date) -> ParsedFile:
+    rows = _Rows(source, source_file, partition_date)
+    lines = _decode_lines(data)
+    if not lines:
+        return rows.parsed
+    header_line, header_text, header_raw = lines[0]
+    if header_text is None:
+        raise LandingError(f"{source_file}: header line is not valid UTF-8: {_undecodable(header_raw)[:200]!r}")
+    header = [h.strip() for h in next(csv.reader([header_text]))]
+    duplicated = [h for h, n in Counter(header).items() if n > 1]
+    if duplicated:
+        raise LandingError(f"{source_file}: duplicated column(s) in header: {', '.join(duplicated)}")
+    _check_required(source, set(header), source_file)
+    known = set(source.column_names)
+
+    i = 1
+    while i < len(lines):
+        line, text, raw = lines[i]
+        if text is None:
+            rows.reject(line, "invalid UTF-8", _undecodable(raw))
+            i += 1
+            continue
+        record, used = text, 1
+        # An odd number of quotes means a quoted field continues on the next line (or the quote is broken).
+        while record.count('"') % 2 == 1 and used < MAX_RECORD_LINES and i + used < len(lines):
+            next_text = lines[i + used][1]
+            if next_text is None:
+                break
+            record += "\n" + next_text
+            used += 1
+        if record.count('"') % 2 == 1:
+            rows.reject(line, "unbalanced quote", text)
+            i += 1
+            continue
+        fields = next(csv.reader([record]), [])
+        if len(fields) != len(header):
+            # After a continuation the opening quote was broken: reject this line alone and resume after it.
+            reason = "unbalanced quote" if used > 1 else f"expected {len(header)} fields, found {len(fields)}"
+            rows.reject(line, reason, text)
+            i += 1
+            continue
+        values, extra = {}, {}
+        for name, value in zip(header, fields):
+            value = value if value != "" else None
+            if name in known:
+                values[name] = value
+            else:
+                extra[name] = value
+        rows.accept(line, values, extra, record)
+        i += used
+    return rows.parsed
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def parse_jsonl(data: bytes, source: Source, source_file: str, partition_date: dt.date) -> ParsedFile:
+    rows = _Rows(source, source_file, partition_date)
+    known = set(source.column_names)
+    seen_keys: set[str] = set()
+    for line, text, raw in _decode_lines(data):
+        if text is None:
+            rows.reject(line, "invalid UTF-8", _undecodable(raw))
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            rows.reject(line, f"malformed JSON: {exc.msg} at column {exc.colno}", text)
+            continue
+        if not isinstance(obj, dict):
+            rows.reject(line, f"JSON line is {type(obj).__name__}, expected an object", text)
+            continue
+        seen_keys.update(obj)
+        values = {k: _json_text(v) for k, v in obj.items() if k in known}
+        extra = {k: v for k, v in obj.items() if k not in known}
+        rows.accept(line, values, extra, text)
+    if rows.parsed.line_numbers:
+        _check_required(source, seen_keys, source_file)
+    return rows.parsed
+
+
+def _check_required(source: Source, present: set[str], source_file: str) -> None:
+    missing = [c for c in source.required_columns if c not in present]
+    if missing:
+        raise LandingError(f"{source_file}: missing required column(s) {', '.join(missing)} for source {source.name}")
+
+
+PARSERS = {"csv": parse_csv, "jsonl": parse_jsonl}
+
+
+def day_files(landing_dir: Path, source: Source, day: dt.date) -> list[Path]:
+    return sorted(landing_dir.glob(source.day_glob(day.isoformat())))
+
+
+def parse_file(path: Path, landing_dir: Path, source: Source, day: dt.date) -> ParsedFile:
+    rel = path.relative_to(landing_dir).as_posix()
+    return PARSERS[source.format](path.read_bytes(), source, rel, day)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Create raw, rejects and audit tables; add columns that the registry gained since."""
+    for schema in (RAW_SCHEMA, REJECTS_SCHEMA, "raw_audit"):
+        con.execute(f"create schema if not exists {schema}")
+    raw_columns = {**{c: "VARCHAR" for c in source.column_names}, **LINEAGE_COLUMNS}
+    con.execute(
+        f"create table if not exists {RAW_SCHEMA}.{source.name} ("
+        + ", ".join(f'"{c}" {t}' for c, t in raw_columns.items())
+        + ")"
+    )
+    existing = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, source.name],
+        ).fetchall()
+    }
+    for column in source.column_names:
+        if column not in existing:
+            con.execute(f'alter table {RAW_SCHEMA}.{source.name} add column "{column}" VARCHAR')
+    con.execute(
+        f"create table if not exists {REJECTS_SCHEMA}.{source.name} ("
+        + ", ".join(f"{c} {t}" for c, t in REJECT_COLUMNS.items())
+        + ")"
+    )
+    con.execute(
+        f"""create table if not exists {AUDIT_TABLE} (
+            source varchar, partition_date date, files integer, rows_read bigint, rows_loaded bigint,
+            rows_rejected bigint, loaded_at timestamp, primary key (source, partition_date))"""
+    )
+
+
+def _type_check_sql(source: Source) -> str:
+    """SQL expression naming the first column whose value does not parse as its declared type, else NULL."""
+    checks = []
+    for column in source.columns:
+        cast_type = CAST_TYPES.get(column.type)
+        if cast_type is None:
+            continue
+        name = f'"{column.name}"'
+        checks.append(
+            f"when {name} is not null and try_cast({name} as {cast_type}) is null "
+            f"then 'column {column.name}: ' || left({name}, 80) || ' is not a valid {column.type}'"
+        )
+    return "case " + " ".join(checks) + " end" if checks else "null"
+
+
+def _flush(con: duckdb.DuckDBPyConnection, source: Source, batch: list[ParsedFile], loaded_at: dt.datetime) -> Counter:
+    """Write accepted and rejected rows of the batch; return rejected and loaded counts per (file, kind)."""
+    counts: Counter = Counter()
+    names = source.column_names
+    arrays = {c: [] for c in names}
+    extra, files, lines, days, raw_records = [], [], [], [], []
+    rejects = {k: [] for k in ("_source_file", "_line_number", "_partition_date", "reason", "raw_record")}
+    for parsed in batch:
+        n = len(parsed.line_numbers)
+        for c in names:
+            arrays[c].extend(parsed.columns[c])
+        extra.extend(parsed.extra)
+        files.extend([parsed.source_file] * n)
+        lines.extend(parsed.line_numbers)
+        days.extend([parsed.partition_date] * n)
+        raw_records.extend(parsed.raw_records)
+        for line, reason, raw in parsed.rejects:
+            rejects["_source_file"].append(parsed.source_file)
+            rejects["_line_number"].append(line)
+            rejects["_partition_date"].append(parsed.partition_date)
+            rejects["reason"].append(reason)
+            rejects["raw_record"].append(raw)
+
+    accepted = pa.table(
+        {
+            **{c: pa.array(arrays[c], pa.string()) for c in names},
+            "_extra": pa.array(extra, pa.string()),
+            "_source_file": pa.array(files, pa.string()),
+            "_line_number": pa.array(lines, pa.int64()),
+            "_partition_date": pa.array(days, pa.date32()),
+            "_raw_record": pa.array(raw_records, pa.string()),
+        }
+    )
+    parse_rejects = pa.table(
+        {
+            "_source_file": pa.array(rejects["_source_file"], pa.string()),
+            "_line_number": pa.array(rejects["_line_number"], pa.int64()),
+            "_partition_date": pa.array(rejects["_partition_date"], pa.date32()),
+            "reason": pa.array(rejects["reason"], pa.string()),
+            "raw_record": pa.array(rejects["raw_record"], pa.string()),
+        }
+    )
+    con.register("landing_batch", accepted)
+    con.register("landing_parse_rejects", parse_rejects)
+    try:
+        con.execute(
+            f"create or replace temp table landing_checked as "
+            f"select *, {_type_check_sql(source)} as _reason from landing_batch"
+        )
+        column_list = ", ".join(f'"{c}"' for c in names)
+        con.execute(
+            f"insert into {RAW_SCHEMA}.{source.name} ({column_list}, _extra, _source_file, _line_number, "
+            f"_partition_date, _loaded_at) select {column_list}, _extra, _source_file, _line_number, "
+            f"_partition_date, ? from landing_checked where _reason is null",
+            [loaded_at],
+        )
+        con.execute(
+            f"insert into {REJECTS_SCHEMA}.{source.name} "
+            f"select _source_file, _line_number, _partition_date, ?, _reason, _raw_record "
+            f"from landing_checked where _reason is not null "
+            f"union all select _source_file, _line_number, _partition_date, ?, reason, raw_record "
+            f"from landing_parse_rejects",
+            [loaded_at, loaded_at],
+        )
+        for day, reason, n in con.execute(
+            "select _partition_date, coalesce(_reason, ''), count(*) from landing_checked group by all "
+            "union all select _partition_date, reason, count(*) from landing_parse_rejects group by all"
+        ).fetchall():
+            counts[(day, reason)] += n
+    finally:
+        con.unregister("landing_batch")
+        con.unregister("landing_parse_rejects")
+        con.execute("drop table if exists landing_checked")
+    return counts
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reasons for reporting: 'column amount: abc is not a valid double' -> 'column amount: not a valid double'."""
+    if reason.startswith("column ") and " is not a valid " in reason:
+        column = reason.split(":", 1)[0]
+        return f"{column}: not a valid {reason.rsplit(' is not a valid ', 1)[1]}"
+    if reason.startswith("malformed JSON"):
+        return "malformed JSON"
+    return reason
+
+
+def load_days(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    days: list[dt.date],
+    landing_dir: Path,
+    loaded_at: dt.datetime | None = None,
+) -> LoadReport:
+    """Replace the given partitions of raw.<source> and raw_rejects.<source> with what their files hold.
+
+    All days are written in one transaction: a failure leaves every partition as it was.
+    """
+    loaded_at = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    ensure_tables(con, source)
+    reports = {d: DayReport(partition_date=d) for d in days}
+    reasons: Counter = Counter()
+    con.execute("begin transaction")
+    try:
+        for table in (f"{RAW_SCHEMA}.{source.name}", f"{REJECTS_SCHEMA}.{source.name}"):
+            con.execute(f"delete from {table} where _partition_date = any(?)", [days])
+        con.execute(f"delete from {AUDIT_TABLE} where source = ? and partition_date = any(?)", [source.name, days])
+        batch: list[ParsedFile] = []
+        pending = 0
+        for day in days:
+            for path in day_files(landing_dir, source, day):
+                parsed = parse_file(path, landing_dir, source, day)
+                reports[day].files += 1
+                reports[day].rows_read += parsed.rows_read
+                batch.append(parsed)
+                pending += parsed.rows_read
+                if pending >= FLUSH_ROWS:
+                    _tally(_flush(con, source, batch, loaded_at), reports, reasons)
+                    batch, pending = [], 0
+        if batch:
+            _tally(_flush(con, source, batch, loaded_at), reports, reasons)
+        con.executemany(
+            f"insert into {AUDIT_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [source.name, r.partition_date, r.files, r.rows_read, r.rows_loaded, r.rows_rejected, loaded_at]
+                for r in reports.values()
+            ],
+        )
+        for report in reports.values():
+            if report.rows_read != report.rows_loaded + report.rows_rejected:
+                raise LandingError(
+                    f"{source.name} {report.partition_date}: read {report.rows_read} rows but loaded "
+                    f"{report.rows_loaded} and rejected {report.rows_rejected}"
+                )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return LoadReport(source=source.name, days=list(reports.values()), reject_reasons=reasons)
+
+
+def _tally(counts: Counter, reports: dict[dt.date, DayReport], reasons: Counter) -> None:
+    for (day, reason), n in counts.items():
+        if reason:
+            reports[day].rows_rejected += n
+            reasons[_reason_kind(reason)] += n
+        else:
+            reports[day].rows_loaded += n

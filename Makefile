@@ -12,6 +12,8 @@ SEED ?= 42
 CUSTOMERS ?= 2000
 DAYS ?= 365
 export VOC360_START_DATE ?= 2025-10-01
+# dbt reads the build database path from the environment (parse only needs it set).
+export VOC360_WAREHOUSE_PATH ?= $(CURDIR)/warehouse/voc360.duckdb
 
 .PHONY: demo install world parse build summary test ui clean
 
@@ -33,7 +35,7 @@ world: install
 
 ## parse: write dbt's manifest, which the Dagster definitions load
 parse: install
-	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	$(BIN)/dbt parse --quiet --project-dir dbt --profiles-dir dbt
 
 build: install
 	$(BIN)/voc360 build

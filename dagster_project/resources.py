@@ -1,3 +1,6 @@
+import sys
+from pathlib import Path
+
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
@@ -8,5 +11,6 @@ from voc360.settings import get_settings
 def build_resources() -> dict:
     return {
         "warehouse": DuckDBResource(database=str(get_settings().warehouse_path)),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        # The dbt of this environment, whether or not its bin folder is on PATH.
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")),
     }

@@ -1,6 +1,7 @@
 """One landing asset per registered source: that day's files -> raw.<source>, bad rows -> raw_rejects.<source>."""
 
 import datetime as dt
+import warnings
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -9,6 +10,9 @@ from dagster_project.partitions import daily_partitions
 from voc360.landing import load_days
 from voc360.registry import Source, load_registry
 from voc360.settings import get_settings
+
+# Single-run backfills are what make a range of days one run and one transaction; the API is marked beta.
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 
 def build_landing_asset(source: Source) -> dg.AssetsDefinition:

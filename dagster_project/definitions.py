@@ -2,11 +2,15 @@ import dagster as dg
 
 from dagster_project.assets.dbt import dbt_layer_assets
 from dagster_project.assets.landing import landing_assets
+from dagster_project.assets.publish import build_publish_asset
 from dagster_project.jobs import build_all_job, daily_schedule
 from dagster_project.resources import build_resources
 
+dbt_layers = dbt_layer_assets()
+publish_assets = [build_publish_asset([dbt_layers["marts"]])] if "marts" in dbt_layers else []
+
 defs = dg.Definitions(
-    assets=[*landing_assets, *dbt_layer_assets()],
+    assets=[*landing_assets, *dbt_layers.values(), *publish_assets],
     jobs=[build_all_job],
     schedules=[daily_schedule],
     resources=build_resources(),

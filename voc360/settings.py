@@ -30,6 +30,11 @@ class Settings(BaseModel):
         """The build database, written only by pipeline runs."""
         return self.warehouse_dir / "voc360.duckdb"
 
+    @property
+    def serving_path(self) -> Path:
+        """The published copy that analysts open read-only; replaced atomically by each good build."""
+        return self.warehouse_dir / "serving.duckdb"
+
     def export_env(self) -> None:
         """Expose the resolved paths to child processes (dbt reads them in profiles.yml)."""
         os.environ["VOC360_WAREHOUSE_PATH"] = str(self.warehouse_path)

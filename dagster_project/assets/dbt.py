@@ -49,8 +49,8 @@ def build_layer_assets(layer: str) -> dg.AssetsDefinition:
     return layer_models
 
 
-def dbt_layer_assets() -> list[dg.AssetsDefinition]:
-    """Only layers that have models: a selection that matches nothing is not a valid definition."""
+def dbt_layer_assets() -> dict[str, dg.AssetsDefinition]:
+    """Layer name -> its assets, for the layers that have models (an empty selection is not a valid definition)."""
     nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
     present = {n["fqn"][1] for n in nodes if n["resource_type"] == "model" and len(n["fqn"]) > 2}
-    return [build_layer_assets(layer) for layer in LAYERS if layer in present]
+    return {layer: build_layer_assets(layer) for layer in LAYERS if layer in present}

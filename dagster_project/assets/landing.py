@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.partitions import daily_partitions
 from voc360.landing import load_days
+from voc360.quality import render_html_report, validate_raw_partitions
 from voc360.registry import Source, load_registry
 from voc360.settings import get_settings
 
@@ -38,8 +39,18 @@ def build_landing_asset(source: Source) -> dg.AssetsDefinition:
                 ]
             ),
         },
+        check_specs=[
+            dg.AssetCheckSpec(
+                "raw_quality",
+                asset=dg.AssetKey(["raw", source.name]),
+                blocking=True,
+                description=f"Great Expectations suite expectations/raw/{source.name}.json on the landed days: "
+                "keys and required columns, allowed values and ranges, event time in the window, volume "
+                "against recent history, share of rejected rows.",
+            )
+        ],
     )
-    def landing_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    def landing_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
         window = context.partition_time_window
         days = [
             window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)
@@ -52,11 +63,12 @@ def build_landing_asset(source: Source) -> dg.AssetsDefinition:
                 "where _partition_date = ? order by _source_file, _line_number limit 5",
                 [days[-1]],
             ).df()
+            outcome = validate_raw_partitions(con, source, days)
         context.log.info(
             f"{source.name} {days[0]}..{days[-1]}: {report.files} files, read {report.rows_read}, "
             f"loaded {report.rows_loaded}, rejected {report.rows_rejected}"
         )
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata={
                 "partitions": f"{days[0]}..{days[-1]} ({len(days)} days)",
                 "files": report.files,
@@ -67,6 +79,20 @@ def build_landing_asset(source: Source) -> dg.AssetsDefinition:
                 "dagster/row_count": total_rows,
                 "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
             }
+        )
+        report = render_html_report(
+            outcome, get_settings().warehouse_dir / "quality" / f"raw_{source.name}_{days[0]}_{days[-1]}.html"
+        )
+        # The data stays in raw either way; a failed blocking check stops everything downstream of it.
+        yield dg.AssetCheckResult(
+            check_name="raw_quality",
+            passed=outcome.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                **{k: v for k, v in outcome.statistics.items() if isinstance(v, int | float)},
+                "expectations": dg.MetadataValue.md(outcome.to_markdown()),
+                "report": dg.MetadataValue.path(str(report)),
+            },
         )
 
     return landing_asset

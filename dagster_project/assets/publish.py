@@ -1,0 +1,59 @@
+"""Write-audit-publish: the analysts' serving database is replaced only when every blocking check of the run passed."""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from voc360.publish import publish
+from voc360.settings import get_settings
+
+PUBLISHED_SCHEMAS = ["marts"]
+
+
+def run_check_evaluations(context: dg.AssetExecutionContext) -> list:
+    records = context.instance.get_records_for_run(
+        run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
+    ).records
+    return [r.event_log_entry.dagster_event.event_specific_data for r in records]
+
+
+def build_publish_asset(published: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["publish", "serving"],
+        group_name="publish",
+        deps=[key for assets in published for key in assets.keys],
+        kinds={"duckdb"},
+        owners=["team:data-platform"],
+        description="An atomic copy of the marts into warehouse/serving.duckdb (and Parquet), which analysts open "
+        "read-only. Runs only after every blocking check upstream passed; refuses if any error-severity check "
+        "of the run failed. The copy records its build id, time and the checks that passed in "
+        "voc360_meta.publications.",
+    )
+    def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        evaluations = run_check_evaluations(context)
+        failed = [e for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+        if failed:
+            names = ", ".join(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in failed)
+            raise dg.Failure(f"not publishing: blocking checks failed in this run: {names}")
+        settings = get_settings()
+        passed = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if e.passed)
+        result = publish(
+            settings.warehouse_path,
+            settings.serving_path,
+            PUBLISHED_SCHEMAS,
+            build_id=context.run_id,
+            checks_passed=passed,
+            parquet_dir=settings.warehouse_dir / "serving_parquet",
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "build_id": result.build_id,
+                "serving_database": dg.MetadataValue.path(str(result.serving_db)),
+                "tables": len(result.tables),
+                "rows": sum(t.row_count for t in result.tables),
+                "checks_passed": len(passed),
+                "seconds": round(result.seconds, 2),
+            }
+        )
+
+    return serving

@@ -3,7 +3,8 @@ import dagster as dg
 from dagster_project.assets.dbt import dbt_layer_assets
 from dagster_project.assets.landing import landing_assets
 from dagster_project.assets.publish import build_publish_asset
-from dagster_project.jobs import build_all_job, daily_schedule
+from dagster_project.checks.freshness import freshness_checks
+from dagster_project.jobs import build_all_job, daily_schedule, freshness_job, freshness_schedule
 from dagster_project.resources import build_resources
 
 dbt_layers = dbt_layer_assets()
@@ -11,7 +12,8 @@ publish_assets = [build_publish_asset([dbt_layers["marts"]])] if "marts" in dbt_
 
 defs = dg.Definitions(
     assets=[*landing_assets, *dbt_layers.values(), *publish_assets],
-    jobs=[build_all_job],
-    schedules=[daily_schedule],
+    asset_checks=freshness_checks,
+    jobs=[build_all_job, freshness_job],
+    schedules=[daily_schedule, freshness_schedule],
     resources=build_resources(),
 )

@@ -1,11 +1,13 @@
 import dagster as dg
 
+from dagster_project.checks.freshness import freshness_checks
 from dagster_project.partitions import daily_partitions
 
-# Every asset: the landing partitions of the chosen day(s), then everything downstream of them.
+# Every asset: the landing partitions of the chosen day(s), then everything downstream of them. Freshness is
+# watched by its own schedule: it says whether data arrived, not whether this build is good.
 build_all_job = dg.define_asset_job(
     "voc360_build",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks),
     partitions_def=daily_partitions,
     description="Land the chosen day(s) of every source, then rebuild every model downstream of raw.",
     # DuckDB allows one writing process: run steps one after another in the run's own process.
@@ -13,3 +15,10 @@ build_all_job = dg.define_asset_job(
 )
 
 daily_schedule = dg.build_schedule_from_partitioned_job(build_all_job, hour_of_day=2, minute_of_hour=0)
+
+freshness_job = dg.define_asset_job(
+    "voc360_freshness",
+    selection=dg.AssetSelection.checks(*freshness_checks),
+    description="Is every source's newest export loaded? (warns, never blocks)",
+)
+freshness_schedule = dg.ScheduleDefinition(job=freshness_job, cron_schedule="0 * * * *")

@@ -9,8 +9,10 @@ from voc360.settings import get_settings
 
 
 def build_resources() -> dict:
+    settings = get_settings()
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     return {
-        "warehouse": DuckDBResource(database=str(get_settings().warehouse_path)),
+        "warehouse": DuckDBResource(database=str(settings.warehouse_path)),
         # The dbt of this environment, whether or not its bin folder is on PATH.
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")),
     }

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import duckdb  # noqa: E402
+from scipy.stats import binom  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from voc360.landing import AUDIT_TABLE, RAW_SCHEMA  # noqa: E402
@@ -57,6 +58,9 @@ VOLUME_LOW, VOLUME_HIGH = 0.3, 3.0  # allowed rows per day, as a multiple of the
 MIN_BASELINE_ROWS = 20  # below this many expected rows, day-to-day noise is too large for a volume check
 MAX_REJECTED_SHARE = 0.05
 REJECTED_ROWS_ALLOWANCE = 1  # this many rejected rows never fail the check alone (small files: 1 of 3 is 33%)
+# Small batches: the bound is the count that a true share of MAX_REJECTED_SHARE would exceed with only this
+# probability (binomial upper quantile), so 2 rejects in 29 rows pass while a broken export still fails.
+REJECTED_FALSE_ALARM = 0.001
 
 # Reserved keys of the parameters dict; everything else is handed to GX as an expectation parameter.
 SKIP_KEY = "_skip"  # {parameter name: reason}: expectations using that parameter are skipped with the reason
@@ -88,8 +92,8 @@ RUNTIME_PARAMETERS_DOC = {
     "event_time_max": f"last partition day + 1 day (00:00 UTC) + {SKEW_HOURS} h of skew (naive UTC timestamp).",
     "rows_read": f"sum of rows_read in {AUDIT_TABLE} for the validated partitions.",
     "max_rejected_rows": (
-        f"max(floor(rows_read x max rejected share, default {MAX_REJECTED_SHARE:.0%}), "
-        f"{REJECTED_ROWS_ALLOWANCE}); the frame holds the loaded rows, so rows loaded >= rows_read - "
+        f"max(binomial {1 - REJECTED_FALSE_ALARM:.1%} quantile of rows_read at the max rejected share "
+        f"(default {MAX_REJECTED_SHARE:.0%}), {REJECTED_ROWS_ALLOWANCE}); the frame holds the loaded rows, so rows loaded >= rows_read - "
         "max_rejected_rows means the rejected share is within the bound."
     ),
 }
@@ -464,11 +468,12 @@ def raw_expectation_parameters(
             [source.name, dates],
         ).fetchone()
     params["rows_read"] = int(rows_read)
-    params["max_rejected_rows"] = max(math.floor(int(rows_read) * max_rejected_share + 1e-9), rejected_rows_allowance)
+    tolerated = int(binom.ppf(1 - REJECTED_FALSE_ALARM, int(rows_read), max_rejected_share)) if rows_read else 0
+    params["max_rejected_rows"] = max(tolerated, rejected_rows_allowance)
     share = rows_rejected / rows_read if rows_read else 0.0
     notes["max_rejected_rows"] = (
         f"{rows_rejected} of {rows_read} rows rejected at landing ({share:.1%}); bound {max_rejected_share:.1%} "
-        f"(at least {rejected_rows_allowance} row(s) tolerated)"
+        f"({params['max_rejected_rows']} row(s) tolerated at this volume)"
     )
     params[SKIP_KEY] = skip
     params[NOTES_KEY] = notes

@@ -5,11 +5,12 @@ staging, ML after intermediate), and each runs `dbt build` over its own selectio
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_duckdb import DuckDBResource
 
 from voc360.settings import DBT_PROJECT_DIR, get_settings
 
@@ -42,11 +43,40 @@ def build_layer_assets(layer: str) -> dg.AssetsDefinition:
         name=f"dbt_{layer}",
         dagster_dbt_translator=Voc360DbtTranslator(),
     )
-    def layer_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def layer_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource):
         # `dbt build` runs each model's tests right after it: a failing error-severity test stops its dependants.
-        yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+        # "buildable": a test that also reads a later layer runs with that layer, not before it exists.
+        invocation = dbt.cli(["build", "--indirect-selection", "buildable"], context=context)
+        # DuckDB admits one process at a time, so row counts are read once dbt has exited (dagster-dbt's
+        # fetch_row_counts would open the file while dbt still writes it).
+        events, failure = [], None
+        try:
+            events.extend(invocation.stream())
+        except Exception as exc:  # the models built before the failure are still reported, then it is raised
+            failure = exc
+        finally:
+            invocation.process.wait()
+        yield from with_row_counts(events, invocation.manifest, warehouse)
+        if failure is not None:
+            raise failure
 
     return layer_models
+
+
+def with_row_counts(events: list, manifest: Mapping[str, Any], warehouse: DuckDBResource) -> Iterator:
+    outputs = [e for e in events if isinstance(e, dg.Output) and "unique_id" in e.metadata]
+    counts = {}
+    if outputs:
+        with warehouse.get_connection() as con:
+            for event in outputs:
+                unique_id = event.metadata["unique_id"].value
+                counts[unique_id] = con.execute(
+                    f"select count(*) from {manifest['nodes'][unique_id]['relation_name']}"
+                ).fetchone()[0]
+    for event in events:
+        if isinstance(event, dg.Output) and "unique_id" in event.metadata:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[event.metadata["unique_id"].value]})
+        yield event
 
 
 def dbt_layer_assets() -> dict[str, dg.AssetsDefinition]:

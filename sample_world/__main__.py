@@ -1,0 +1,3 @@
+from sample_world.cli import main
+
+main()

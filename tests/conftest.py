@@ -37,13 +37,38 @@ def generate_world(env: dict[str, str], customers: int, days: int, seed: int = 7
     )
 
 
+def run_build(env: dict[str, str], *extra: str) -> subprocess.CompletedProcess:
+    """`voc360 build` (the whole graph through Dagster) in a world's environment."""
+    return subprocess.run(
+        [str(BIN / "voc360"), "build", *extra], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+
+
+def dagster_instance(env: dict[str, str]):
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    return DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+
+
+def check_evaluations(instance, run_id: str) -> list:
+    from dagster import DagsterEventType
+
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000)
+    return [r.event_log_entry.dagster_event.event_specific_data for r in records.records]
+
+
+def materialized_keys(instance, run_id: str) -> set[str]:
+    from dagster import DagsterEventType
+
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION, limit=100_000)
+    return {r.event_log_entry.dagster_event.asset_key.to_user_string() for r in records.records}
+
+
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory):
     """A small generated world, built end to end through Dagster by `voc360 build`."""
     root = tmp_path_factory.mktemp("small_world")
     env = world_env(root, "2026-01-01")
     generate_world(env, customers=120, days=8)
-    result = subprocess.run(
-        [str(BIN / "voc360"), "build"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True
-    )
-    return root, env, result
+    return root, env, run_build(env)

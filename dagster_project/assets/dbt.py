@@ -54,8 +54,9 @@ def build_layer_assets(layer: str) -> dg.AssetsDefinition:
             events.extend(invocation.stream())
         except Exception as exc:  # the models built before the failure are still reported, then it is raised
             failure = exc
-        finally:
-            invocation.process.wait()
+            # Nobody reads dbt's output any more: stop it rather than let it block on a full pipe.
+            invocation.process.terminate()
+        invocation.process.wait()
         yield from with_row_counts(events, invocation.manifest, warehouse)
         if failure is not None:
             raise failure

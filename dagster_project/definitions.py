@@ -1,6 +1,7 @@
 import dagster as dg
 
 from dagster_project.assets.dbt import dbt_layer_assets
+from dagster_project.assets.identity import identity_assets, identity_checks
 from dagster_project.assets.landing import landing_assets
 from dagster_project.assets.publish import build_publish_asset
 from dagster_project.checks.freshness import freshness_checks
@@ -11,8 +12,8 @@ dbt_layers = dbt_layer_assets()
 publish_assets = [build_publish_asset([dbt_layers["marts"]])] if "marts" in dbt_layers else []
 
 defs = dg.Definitions(
-    assets=[*landing_assets, *dbt_layers.values(), *publish_assets],
-    asset_checks=freshness_checks,
+    assets=[*landing_assets, *dbt_layers.values(), *identity_assets, *publish_assets],
+    asset_checks=[*freshness_checks, *identity_checks],
     jobs=[build_all_job, freshness_job],
     schedules=[daily_schedule, freshness_schedule],
     resources=build_resources(),

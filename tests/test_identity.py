@@ -61,7 +61,9 @@ def dbt(env: dict[str, str], root: Path, *args: str) -> subprocess.CompletedProc
     )
 
 
-def resolve_identities(env: dict[str, str], root: Path, warehouse: Path, command: str = "build") -> identity.SplinkResult:
+def resolve_identities(
+    env: dict[str, str], root: Path, warehouse: Path, command: str = "build"
+) -> identity.SplinkResult:
     """The Python step between staging and intermediate, then the dbt identity models (with their tests)."""
     with duckdb.connect(str(warehouse)) as con:
         result = identity.deduplicate(identity.splink_input(con))
@@ -248,6 +250,7 @@ def test_the_dagster_asset_and_check_wrap_the_same_step(world: World, tmp_path, 
     assert check.passed, check.metadata
     assert check.metadata["crm_precision"].value >= 0.98
 
-    monkeypatch.setattr(identity_assets, "get_settings", lambda: settings.model_copy(update={"ground_truth_dir": tmp_path}))
+    without_truth = settings.model_copy(update={"ground_truth_dir": tmp_path})
+    monkeypatch.setattr(identity_assets, "get_settings", lambda: without_truth)
     skipped = identity_assets.identity_quality(warehouse=resource)
     assert skipped.passed and "no ground truth" in skipped.metadata["skipped"].value

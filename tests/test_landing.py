@@ -66,6 +66,26 @@ def test_malformed_csv_loads_good_rows_and_quarantines_the_rest_with_reasons(con
     assert rejects[8] == "expected 9 fields, found 8"
 
 
+def test_broken_quote_cannot_swallow_the_next_records_into_a_non_text_field(con, landing):
+    header = "change_id,ticket_id,from_status,to_status,changed_at"
+    lines = [
+        header,
+        '"S1,T1,open,pending,2026-01-05T10:00:00Z',   # opening quote never closed on its line ...
+        "S2,T2,new,open,2026-01-05T11:00:00Z",
+        'S3",T3,open,solved,2026-01-05T12:00:00Z',   # ... and a stray quote here makes the joined text parse
+    ]
+    write(landing, "ticket_status_changes", DAY, "changes.csv", "\n".join(lines) + "\n")
+
+    report = load_days(con, load_registry().sources["ticket_status_changes"], [DAY], landing)
+
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3, 1, 2)
+    assert con.execute("select change_id from raw.ticket_status_changes").fetchall() == [("S2",)]
+    assert con.execute("select _line_number, reason from raw_rejects.ticket_status_changes order by 1").fetchall() == [
+        (2, "unbalanced quote"),
+        (4, "unbalanced quote"),
+    ]
+
+
 def test_malformed_jsonl_loads_good_rows_and_quarantines_the_rest(con, landing):
     lines = [
         order("O1"),

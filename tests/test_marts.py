@@ -164,7 +164,8 @@ def test_nps_per_day_and_per_order_channel(build: Build):
     mart = build.df("select date_day as day, channel, nps, nps_responses from marts.kpi_daily_channel")
     mart["day"] = pd.to_datetime(mart["day"])
     checked = 0
-    for (day, channel), group in [*responses.groupby(["day", "channel"]), *[((d, "all"), g) for d, g in responses.groupby("day")]]:
+    groups = [*responses.groupby(["day", "channel"]), *[((day, "all"), g) for day, g in responses.groupby("day")]]
+    for (day, channel), group in groups:
         row = mart[(mart["day"] == day) & (mart["channel"] == channel)].iloc[0]
         assert row["nps_responses"] == group["score"].notna().sum()
         if group["score"].notna().any():
@@ -237,7 +238,8 @@ def test_first_response_ignores_internal_notes_and_system_messages(build: Build)
 def test_resolution_and_one_touch_rates_from_the_status_log(build: Build):
     tickets = build.df("select ticket_id, created_date from staging.stg_service__tickets")
     changes = build.df(
-        "select change_id, ticket_id, to_status, changed_at, changed_date from staging.stg_service__ticket_status_changes"
+        "select change_id, ticket_id, to_status, changed_at, changed_date "
+        "from staging.stg_service__ticket_status_changes"
     )
     changes = changes[changes["ticket_id"].isin(tickets["ticket_id"])]
     replies = build.df(
@@ -281,7 +283,9 @@ def test_cohort_retention_and_churn_recomputed_from_fct_orders(build: Build):
     orders = orders.join(cohort, on="person_id")
     active = orders.groupby(["cohort_month", "ordered_month"])["person_id"].nunique()
     sizes = cohort.value_counts()
-    mart = build.df("select cohort_month, activity_month, retention_rate, cohort_customers from marts.kpi_cohort_retention")
+    mart = build.df(
+        "select cohort_month, activity_month, retention_rate, cohort_customers from marts.kpi_cohort_retention"
+    )
     mart["cohort_month"] = pd.to_datetime(mart["cohort_month"])
     mart["activity_month"] = pd.to_datetime(mart["activity_month"])
     mart = mart.set_index(["cohort_month", "activity_month"])
@@ -319,6 +323,9 @@ def test_customer_360_has_one_row_per_person_and_no_clear_personal_data(build: B
         assert person.email not in values and person.phone_e164 not in values
         assert f"{person.first_name} {person.last_name}" not in values
     # revenue per person adds up to the completed orders of identified buyers
-    revenue = build.df("select sum(net_amount_reporting) as r from marts.fct_orders where is_completed and person_id is not null")
+    revenue = build.df(
+        "select sum(net_amount_reporting) as r from marts.fct_orders where is_completed and person_id is not null"
+    )
     assert people["net_revenue"].sum() == pytest.approx(revenue["r"].iloc[0])
-    assert set(people["rfm_segment"]) <= {"champions", "loyal", "new", "promising", "at_risk", "hibernating", "no_purchase"}
+    segments = {"champions", "loyal", "new", "promising", "at_risk", "hibernating", "no_purchase"}
+    assert set(people["rfm_segment"]) <= segments

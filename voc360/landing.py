@@ -167,6 +167,7 @@ def parse_csv(data: bytes, source: Source, source_file: str, partition_date: dt.
         raise LandingError(f"{source_file}: duplicated column(s) in header: {', '.join(duplicated)}")
     _check_required(source, set(header), source_file)
     known = set(source.column_names)
+    multiline_ok = set(source.text_columns) | (set(header) - known)
 
     i = 1
     while i < len(lines):
@@ -188,8 +189,10 @@ def parse_csv(data: bytes, source: Source, source_file: str, partition_date: dt.
             i += 1
             continue
         fields = next(csv.reader([record]), [])
-        if len(fields) != len(header):
-            # After a continuation the opening quote was broken: reject this line alone and resume after it.
+        # A line break may only sit inside a free-text field; anywhere else the quote that opened the
+        # continuation was broken, and the lines after it are records of their own.
+        broken = used > 1 and any("\n" in f and h not in multiline_ok for h, f in zip(header, fields))
+        if len(fields) != len(header) or broken:
             reason = "unbalanced quote" if used > 1 else f"expected {len(header)} fields, found {len(fields)}"
             rows.reject(line, reason, text)
             i += 1

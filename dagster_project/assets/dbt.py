@@ -71,9 +71,10 @@ def with_row_counts(events: list, manifest: Mapping[str, Any], warehouse: DuckDB
         with warehouse.get_connection() as con:
             for event in outputs:
                 unique_id = event.metadata["unique_id"].value
-                counts[unique_id] = con.execute(
-                    f"select count(*) from {manifest['nodes'][unique_id]['relation_name']}"
-                ).fetchone()[0]
+                node = manifest["nodes"][unique_id]
+                # schema and alias only: the database name in the manifest is that of the file dbt parsed with
+                relation = f'"{node["schema"]}"."{node["alias"]}"'
+                counts[unique_id] = con.execute(f"select count(*) from {relation}").fetchone()[0]
     for event in events:
         if isinstance(event, dg.Output) and "unique_id" in event.metadata:
             event = event.with_metadata({**event.metadata, "dagster/row_count": counts[event.metadata["unique_id"].value]})

@@ -75,6 +75,8 @@ def splink_matches(
         "review_floor": settings.review_floor,
         "seed": settings.seed,
         "model_id": result.model_id,
+        "training": result.note,
+        "training_pairs": result.training_pairs,
         "model_parameters": _md(identity.model_parameters(result.model).round(6)),
         "closest_non_matches": _md(
             result.matches[~result.matches["is_match"].astype(bool)]

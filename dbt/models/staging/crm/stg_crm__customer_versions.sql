@@ -1,6 +1,6 @@
 -- Every version of every CRM customer record (one row per customer_id and updated_at), typed, with
--- personal data hashed: e-mail and phone after normalisation, names as hashed keys, birth date reduced
--- to the year.
+-- personal data hashed: e-mail (also with domain misspellings corrected, for identity matching) and phone
+-- after normalisation, names as hashed keys, birth date reduced to the year.
 with source as (
 
     select * from {{ source('raw', 'crm_customers') }}
@@ -14,6 +14,7 @@ typed as (
         {{ voc360.to_utc_timestamp('updated_at') }} as updated_at,
         {{ voc360.to_utc_timestamp('signup_at') }} as signup_at,
         {{ voc360.hash_pii(voc360.normalise_email('email')) }} as email_hash,
+        {{ voc360.hash_pii(voc360.email_match_key('email')) }} as email_match_hash,
         {{ voc360.hash_pii(voc360.normalise_phone('phone')) }} as phone_hash,
         {{ voc360.hash_pii(voc360.normalise_name('first_name')) }} as first_name_hash,
         {{ voc360.hash_pii(voc360.normalise_name('last_name')) }} as last_name_hash,
@@ -58,6 +59,7 @@ select
     cast(updated_at as date) as updated_date,
     signup_at,
     email_hash,
+    email_match_hash,
     phone_hash,
     first_name_hash,
     last_name_hash,

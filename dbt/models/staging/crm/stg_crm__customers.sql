@@ -13,6 +13,7 @@ select
     signup_at,
     cast(signup_at as date) as signup_date,
     email_hash,
+    email_match_hash,
     phone_hash,
     first_name_hash,
     last_name_hash,

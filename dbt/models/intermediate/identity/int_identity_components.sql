@@ -1,0 +1,133 @@
+-- Connected components of the identity graph (int_identity_links, both directions) by label propagation:
+-- every node starts with its own anchor rank and, in each round, takes the smallest label among itself
+-- and its neighbours. After enough rounds every node of a component carries the component's smallest
+-- anchor rank, which is chosen so that the anchor is the earliest-created CRM customer of the component:
+--
+--   '0|<signup_at>|<customer_id>'   a CRM customer with a record (earliest signup first, then id)
+--   '1|crm_customer:<customer_id>'  a customer id that other records carry but the CRM does not hold
+--   '2|<node>'                      any other record or identifier (components without a customer id)
+--
+-- person_id is a hash of the anchor, not a row number: it stays the same from build to build for as long
+-- as the person's earliest CRM record does.
+--
+-- The rounds are unrolled by Jinja (var identity_label_propagation_iterations) rather than written as a
+-- recursive CTE: Spark SQL has no recursive CTEs before 4.1, and engines that have them do not allow the
+-- min() aggregate in the recursive member. Each round reads the previous one once. The data test
+-- links_stay_within_one_component fails if a build ever needs more rounds than configured.
+{%- set iterations = var('identity_label_propagation_iterations') | int %}
+
+with
+
+links as (
+
+    select * from {{ ref('int_identity_links') }}
+
+),
+
+crm_customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+edges as (
+
+    select
+        record_type || ':' || record_key as node_id,
+        linked_type || ':' || linked_key as neighbour_id
+    from links
+
+    union all
+
+    select
+        linked_type || ':' || linked_key,
+        record_type || ':' || record_key
+    from links
+
+),
+
+nodes as (
+
+    select record_type as node_type, record_key as node_key from links
+    union
+    select linked_type, linked_key from links
+    union
+    select 'crm_customer', customer_id from crm_customers
+
+),
+
+ranked_nodes as (
+
+    select
+        nodes.node_type || ':' || nodes.node_key as node_id,
+        nodes.node_type,
+        nodes.node_key,
+        case
+            when crm_customers.customer_id is not null
+                then '0|' || cast(crm_customers.signup_at as {{ dbt.type_string() }}) || '|' || crm_customers.customer_id
+            when nodes.node_type = 'crm_customer' then '1|' || nodes.node_type || ':' || nodes.node_key
+            else '2|' || nodes.node_type || ':' || nodes.node_key
+        end as anchor_rank
+    from nodes
+    left join crm_customers
+        on nodes.node_type = 'crm_customer'
+        and nodes.node_key = crm_customers.customer_id
+
+),
+
+neighbourhoods as (
+
+    select node_id, neighbour_id from edges
+    union
+    select node_id, node_id from ranked_nodes
+
+),
+
+labels_0 as (
+
+    select node_id, anchor_rank as label from ranked_nodes
+
+),
+{% for i in range(1, iterations + 1) %}
+labels_{{ i }} as (
+
+    select
+        neighbourhoods.node_id,
+        min(previous.label) as label
+    from neighbourhoods
+    inner join labels_{{ i - 1 }} as previous
+        on neighbourhoods.neighbour_id = previous.node_id
+    group by neighbourhoods.node_id
+
+),
+{% endfor %}
+components as (
+
+    select
+        ranked_nodes.node_type,
+        ranked_nodes.node_key,
+        ranked_nodes.node_id,
+        labels.label as anchor_rank,
+        anchors.node_type as anchor_type,
+        anchors.node_key as anchor_key
+    from ranked_nodes
+    inner join labels_{{ iterations }} as labels
+        on ranked_nodes.node_id = labels.node_id
+    inner join ranked_nodes as anchors
+        on labels.label = anchors.anchor_rank
+
+)
+
+select
+    node_type,
+    node_key,
+    node_id,
+    'P' || substring(
+        {{ dbt.hash("case when anchor_type = 'crm_customer' then anchor_key else anchor_type || ':' || anchor_key end") }},
+        1, 16
+    ) as person_id,
+    case when anchor_type = 'crm_customer' then anchor_key end as anchor_customer_id,
+    anchor_type,
+    anchor_key,
+    anchor_rank
+from components

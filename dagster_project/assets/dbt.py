@@ -4,6 +4,7 @@ The layers are separate definitions because Python assets sit between them (iden
 staging, ML after intermediate), and each runs `dbt build` over its own selection.
 """
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -20,7 +21,8 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # `dagster dev` re-parses on start; elsewhere the manifest comes from `dbt parse` (make parse).
 dbt_project.prepare_if_dev()
 
-LAYERS = ("staging", "intermediate", "marts")
+# "features" sits between the text ML assets (which read intermediate) and the churn and CLV assets.
+LAYERS = ("staging", "intermediate", "features", "marts")
 
 
 class Voc360DbtTranslator(DagsterDbtTranslator):
@@ -35,6 +37,7 @@ class Voc360DbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name=layer, kinds={"dbt", "duckdb"})
 
 
+@functools.cache  # one definition per layer, shared by every module that needs its keys
 def build_layer_assets(layer: str) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=dbt_project.manifest_path,

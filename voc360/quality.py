@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import duckdb  # noqa: E402
-from scipy.stats import binom  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from voc360.landing import AUDIT_TABLE, RAW_SCHEMA  # noqa: E402
@@ -468,6 +467,8 @@ def raw_expectation_parameters(
             [source.name, dates],
         ).fetchone()
     params["rows_read"] = int(rows_read)
+    from scipy.stats import binom  # imported here: scipy.stats is slow to import at definitions load
+
     tolerated = int(binom.ppf(1 - REJECTED_FALSE_ALARM, int(rows_read), max_rejected_share)) if rows_read else 0
     params["max_rejected_rows"] = max(tolerated, rejected_rows_allowance)
     share = rows_rejected / rows_read if rows_read else 0.0

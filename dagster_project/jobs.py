@@ -1,14 +1,12 @@
 import dagster as dg
 
 from dagster_project.checks.freshness import freshness_checks
-from dagster_project.partitions import daily_partitions
 
-# Every asset: the landing partitions of the chosen day(s), then everything downstream of them. Freshness is
+# Every asset (daily partitioned, from the landing assets): the landing partitions of the chosen day(s), then everything downstream of them. Freshness is
 # watched by its own schedule: it says whether data arrived, not whether this build is good.
 build_all_job = dg.define_asset_job(
     "voc360_build",
     selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks),
-    partitions_def=daily_partitions,
     description="Land the chosen day(s) of every source, then rebuild every model downstream of raw.",
     # DuckDB allows one writing process: run steps one after another in the run's own process.
     executor_def=dg.in_process_executor,

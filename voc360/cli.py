@@ -33,9 +33,13 @@ def landed_days(landing_dir: Path) -> list[dt.date]:
 
 
 def dagster_env() -> dict[str, str]:
+    """The environment of a run: a persistent Dagster instance, so the UI shows the run history."""
     env = dict(os.environ)
     home = Path(env.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
     return env
 
 

@@ -4,28 +4,15 @@ the ground truth) and compared with the mart."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import generate_world, world_env
 from ml import identity
-from voc360.landing import load_days
-from voc360.registry import load_registry
+from support.world_build import CUSTOMERS, Build, shared_world
 from voc360.settings import DBT_PROJECT_DIR
 
-START = "2026-01-01"
-CUSTOMERS, DAYS, SEED = 600, 120, 11
-LATE_DAYS = 3
 VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
 MARTS = [
     "customer_360", "fct_orders", "kpi_daily_channel", "kpi_monthly", "kpi_service_daily", "kpi_service_monthly",
@@ -33,56 +20,9 @@ MARTS = [
 ]
 
 
-def dbt(env: dict[str, str], root: Path, *args: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    target = root / "target"
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")), *args,
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(target), "--log-path", str(root / "logs"),
-        ],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return completed, results
-
-
-@dataclass
-class Build:
-    root: Path
-    warehouse: Path
-    truth_dir: Path
-    results: list[dict]
-
-    def df(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql, params or []).df()
-
-
 @pytest.fixture(scope="module")
 def build(tmp_path_factory) -> Build:
-    root = tmp_path_factory.mktemp("marts_world")
-    env = world_env(root, START)
-    generate_world(env, customers=CUSTOMERS, days=DAYS, seed=SEED)
-    warehouse = root / "warehouse" / "voc360.duckdb"
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    first = dt.date.fromisoformat(START)
-    days = [first + dt.timedelta(days=i) for i in range(DAYS + LATE_DAYS)]
-    with duckdb.connect(str(warehouse)) as con:
-        for source in load_registry().sources.values():
-            load_days(con, source, days, Path(env["VOC360_LANDING_DIR"]))
-    env = {**env, "VOC360_WAREHOUSE_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-
-    # as the Dagster layer assets run it: a test that also reads a later layer runs with that layer
-    staged, staging_results = dbt(env, root, "build", "-s", "path:models/staging", "--indirect-selection", "buildable")
-    assert staged.returncode == 0, staged.stdout[-4000:]
-    with duckdb.connect(str(warehouse)) as con:
-        identity.write_matches(con, identity.deduplicate(identity.splink_input(con)).matches)
-    built, later_results = dbt(
-        env, root, "build", "-s", "path:models/intermediate", "path:models/marts", "--indirect-selection", "buildable"
-    )
-    assert built.returncode == 0, built.stdout[-4000:]
-    return Build(root, warehouse, Path(env["VOC360_GROUND_TRUTH_DIR"]), staging_results + later_results)
+    return shared_world(tmp_path_factory)
 
 
 # -- the build ----------------------------------------------------------------------------------------------

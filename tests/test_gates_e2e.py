@@ -11,6 +11,7 @@ import pytest
 from conftest import check_evaluations, dagster_instance, generate_world, materialized_keys, run_build, world_env
 
 from voc360.publish import read_publication, serving_checksum
+from voc360.settings import BUILD_TAG
 
 pytestmark = pytest.mark.e2e
 
@@ -94,12 +95,12 @@ def test_good_run_publishes_while_an_analyst_reads_the_serving_copy(world, tmp_p
         report = json.loads(analyst.communicate(timeout=60)[0])
 
     assert good.returncode == 0, good.stdout[-3000:] + good.stderr[-3000:]
-    run = dagster_instance(env).get_runs(limit=1)[0]
+    build_id = dagster_instance(env).get_runs(limit=1)[0].tags[BUILD_TAG]
     publication = read_publication(serving)
-    assert publication["build_id"] == run.run_id
+    assert publication["build_id"] == build_id
     assert any(check.endswith(":raw_quality") for check in publication["checks_passed"])
     # The analyst's process never failed and never saw a table whose rows disagree with its publication.
     assert report["errors"] == []
     assert len(report["observations"]) > 10
     assert all(o["consistent"] for o in report["observations"])
-    assert report["observations"][-1]["build_id"] == run.run_id
+    assert report["observations"][-1]["build_id"] == build_id

@@ -17,6 +17,9 @@ DEFAULT_START_DATE = dt.date(2025, 10, 1)
 DEFAULT_DAYS = 365
 DEFAULT_CUSTOMERS = 2000
 
+# Dagster run tag that ties the runs of one build together (landing over a range, then the transform).
+BUILD_TAG = "voc360/build"
+
 
 class Settings(BaseModel):
     landing_dir: Path

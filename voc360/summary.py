@@ -35,11 +35,13 @@ def render_summary(warehouse_path: Path) -> str:
         lines += ["", "Rejected rows per source (raw_rejects.<source>, each with its reason)"]
         for name, n in by_schema[REJECTS_SCHEMA]:
             lines.append(f"  {name:<24} {n:>8,}")
+    serving_path = warehouse_path.with_name("serving.duckdb")
     lines += [
         "",
-        f"Warehouse: {warehouse_path}",
-        "Query it (no run may be writing at the time):",
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse_path}', read_only=True)"
-        ".sql('select * from raw_audit.loads limit 5'))\"",
+        f"Build database (written by runs only): {warehouse_path}",
+        f"Serving database (published marts, for analysts): {serving_path}",
+        "Query it read-only, also while a run is going:",
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{serving_path}', read_only=True)"
+        ".sql('select month_start, channel, orders, net_revenue, nps from marts.kpi_monthly order by month_start desc limit 5'))\"",
     ]
     return "\n".join(lines)

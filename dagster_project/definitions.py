@@ -5,6 +5,7 @@ from dagster_project.assets.identity import identity_assets, identity_checks
 from dagster_project.assets.landing import landing_assets
 from dagster_project.assets.publish import build_publish_asset
 from dagster_project.checks.freshness import freshness_checks
+from dagster_project.checks.marts import mart_checks
 from dagster_project.jobs import (
     build_all_job,
     daily_schedule,
@@ -20,7 +21,7 @@ publish_assets = [build_publish_asset([dbt_layers["marts"]])] if "marts" in dbt_
 
 defs = dg.Definitions(
     assets=[*landing_assets, *dbt_layers.values(), *identity_assets, *publish_assets],
-    asset_checks=[*freshness_checks, *identity_checks],
+    asset_checks=[*freshness_checks, *identity_checks, *mart_checks],
     jobs=[build_all_job, land_job, transform_job, freshness_job],
     schedules=[daily_schedule, freshness_schedule],
     resources=build_resources(),

@@ -58,6 +58,7 @@ def test_both_runs_of_the_build_succeeded_with_every_blocking_check_passing(smal
     checked = {e.asset_key.path[-1] for e in evaluations}
     assert set(load_registry().sources) <= checked  # every raw source passed its quality gate
     assert any(name.startswith("stg_") for name in checked)
+    assert {"customer_360", "kpi_monthly", "kpi_service_monthly"} <= checked  # mart suites gate the publish
 
 
 def test_definitions_load_with_the_full_graph():

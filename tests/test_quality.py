@@ -288,3 +288,27 @@ def test_validation_that_raises_as_a_whole_is_reported_as_errors(monkeypatch):
     outcome = validate_frame(pd.DataFrame({"order_id": ["O1"]}), suite, params)
     assert not outcome.success
     assert all(r.status == "ERROR" and "context unavailable" in r.exception for r in outcome.results)
+
+
+def test_mart_suite_files_equal_what_the_rules_generate():
+    for mart in quality.MART_RULES:
+        path = quality.MART_SUITES_DIR / f"{mart}.json"
+        assert path.read_text(encoding="utf-8") == quality.suite_json_text(quality.build_mart_suite(mart)), (
+            "run: python expectations/generate_mart_suites.py"
+        )
+
+
+def test_mart_suite_fails_on_implausible_kpis_and_passes_on_plausible_ones(tmp_path):
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.kpi_monthly as select * from (values "
+            "(date '2026-01-01', 'web', 10, 25.0, 1.2, 40.0::double), (date '2026-01-01', 'all', 12, 30.0, 1.1, 35.5)) "
+            "t(month_start, channel, orders, aov, purchase_frequency, nps)"
+        )
+        assert quality.validate_mart(con, "kpi_monthly").success
+
+        con.execute("update marts.kpi_monthly set nps = 150 where channel = 'web'")
+        outcome = quality.validate_mart(con, "kpi_monthly")
+        assert [r.check for r in outcome.failures] == ["between:nps"]
+        assert 150 in outcome.result("between:nps").samples

@@ -907,3 +907,101 @@ def _render_outcome(o: ValidationOutcome) -> str:
             out.append(f"<tr><td><code>{_e(k)}</code></td><td>{_e(v)}</td></tr>")
         out.append("</table>")
     return "".join(out)
+
+
+# ------------------------------------------------------------------------------------------------ mart suites
+
+MART_SUITES_DIR = EXPECTATIONS_DIR / "marts"
+
+# The contract analysts rely on, per key mart: (expectation, column, keyword arguments). Plausibility rules
+# that dbt's schema tests do not express (ranges of KPIs, non-negative money and durations, one row per key).
+MART_RULES: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {
+    "customer_360": [
+        ("not_null", "person_id", {}),
+        ("unique", "person_id", {}),
+        ("between", "completed_orders", {"min_value": 0}),
+        ("between", "net_revenue", {"min_value": 0}),
+        ("between", "aov", {"min_value": 0}),
+        ("between", "median_first_response_minutes", {"min_value": 0}),
+        ("between", "last_nps_score", {"min_value": 0, "max_value": 10}),
+        ("between", "last_csat_score", {"min_value": 1, "max_value": 5}),
+        ("between", "rfm_recency_score", {"min_value": 1, "max_value": 5}),
+        ("in_set", "nps_category", {"value_set": ["promoter", "passive", "detractor"]}),
+        ("rows_between", None, {"min_value": 1}),
+    ],
+    "kpi_monthly": [
+        ("not_null", "month_start", {}),
+        ("not_null", "channel", {}),
+        ("between", "nps", {"min_value": -100, "max_value": 100}),
+        ("between", "aov", {"min_value": 0}),
+        ("between", "orders", {"min_value": 0}),
+        ("between", "purchase_frequency", {"min_value": 0}),
+        ("rows_between", None, {"min_value": 1}),
+    ],
+    "kpi_daily_channel": [
+        ("not_null", "date_day", {}),
+        ("between", "nps", {"min_value": -100, "max_value": 100}),
+        ("between", "aov", {"min_value": 0}),
+        ("between", "orders", {"min_value": 0}),
+        ("rows_between", None, {"min_value": 1}),
+    ],
+    "kpi_service_monthly": [
+        ("not_null", "month_start", {}),
+        ("between", "csat", {"min_value": 0, "max_value": 1}),
+        ("between", "one_touch_resolution_rate", {"min_value": 0, "max_value": 1}),
+        ("between", "reopen_rate", {"min_value": 0, "max_value": 1}),
+        ("between", "first_response_minutes_median", {"min_value": 0}),
+        ("between", "first_response_minutes_p90", {"min_value": 0}),
+        ("between", "full_resolution_minutes_median", {"min_value": 0}),
+        ("rows_between", None, {"min_value": 1}),
+    ],
+    "kpi_churn_monthly": [
+        ("not_null", "month_start", {}),
+        ("between", "churn_rate", {"min_value": 0, "max_value": 1}),
+        ("between", "membership_renewal_rate", {"min_value": 0, "max_value": 1}),
+        ("rows_between", None, {"min_value": 1}),
+    ],
+}
+
+
+def build_mart_suite(mart: str) -> ExpectationSuite:
+    """The suite of one key mart (what expectations/marts/<mart>.json holds), from MART_RULES."""
+    from great_expectations.core import ExpectationSuite
+
+    gxe = _gx_expectations()
+    kinds = {
+        "not_null": gxe.ExpectColumnValuesToNotBeNull,
+        "unique": gxe.ExpectColumnValuesToBeUnique,
+        "between": gxe.ExpectColumnValuesToBeBetween,
+        "in_set": gxe.ExpectColumnValuesToBeInSet,
+        "rows_between": gxe.ExpectTableRowCountToBeBetween,
+    }
+    expectations = []
+    for kind, column, kwargs in MART_RULES[mart]:
+        check = f"{kind}:{column}" if column else kind
+        args = {"column": column} if column else {}
+        expectations.append(kinds[kind](**args, **kwargs, meta={"check": check, "rule": f"{mart} contract"}))
+    meta = {
+        "mart": mart,
+        "layer": "marts",
+        "generated_by": "expectations/generate_mart_suites.py from voc360.quality.MART_RULES; regenerate, do not edit",
+        "frame": f"every row of marts.{mart}",
+    }
+    return ExpectationSuite(name=f"marts.{mart}", expectations=expectations, meta=meta)
+
+
+def write_mart_suites(suites_dir: Path = MART_SUITES_DIR) -> list[Path]:
+    suites_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for mart in MART_RULES:
+        path = suites_dir / f"{mart}.json"
+        path.write_text(suite_json_text(build_mart_suite(mart)), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def validate_mart(con: duckdb.DuckDBPyConnection, mart: str, suites_dir: Path | str = MART_SUITES_DIR) -> ValidationOutcome:
+    """Validate marts.<mart> whole against expectations/marts/<mart>.json (a blocking check before publish)."""
+    suite = load_suite(Path(suites_dir) / f"{mart}.json")
+    frame = con.execute(f"select * from marts.{_quote(mart)}").df()
+    return validate_frame(frame, suite, {}, source=f"marts.{mart}", partitions=[])

@@ -6,9 +6,10 @@ import warnings
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from dagster_project.checks.gx import gx_check_result
 from dagster_project.partitions import daily_partitions
 from voc360.landing import load_days
-from voc360.quality import render_html_report, validate_raw_partitions
+from voc360.quality import validate_raw_partitions
 from voc360.registry import Source, load_registry
 from voc360.settings import get_settings
 
@@ -80,20 +81,9 @@ def build_landing_asset(source: Source) -> dg.AssetsDefinition:
                 "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
             }
         )
-        report = render_html_report(
-            outcome, get_settings().warehouse_dir / "quality" / f"raw_{source.name}_{days[0]}_{days[-1]}.html"
-        )
         # The data stays in raw either way; a failed blocking check stops everything downstream of it.
-        yield dg.AssetCheckResult(
-            check_name="raw_quality",
-            passed=outcome.success,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                **{k: v for k, v in outcome.statistics.items() if isinstance(v, int | float)},
-                "expectations": dg.MetadataValue.md(outcome.to_markdown()),
-                "report": dg.MetadataValue.path(str(report)),
-            },
-        )
+        report_path = get_settings().warehouse_dir / "quality" / f"raw_{source.name}_{days[0]}_{days[-1]}.html"
+        yield gx_check_result("raw_quality", outcome, report_path)
 
     return landing_asset
 

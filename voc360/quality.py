@@ -955,11 +955,11 @@ MART_RULES: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {
         ("between", "full_resolution_minutes_median", {"min_value": 0}),
         ("rows_between", None, {"min_value": 1}),
     ],
+    # No row-count floor: a history without a month end that has its full look-back has no churn month yet.
     "kpi_churn_monthly": [
         ("not_null", "month_start", {}),
         ("between", "churn_rate", {"min_value": 0, "max_value": 1}),
         ("between", "membership_renewal_rate", {"min_value": 0, "max_value": 1}),
-        ("rows_between", None, {"min_value": 1}),
     ],
 }
 

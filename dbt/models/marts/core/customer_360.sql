@@ -2,7 +2,8 @@
 -- scores, membership, RFM segment and tags, as of the last day of the loaded history (as_of_date). No clear
 -- personal data: e-mail and phone only as salted hashes, the birth date only as its year. Money in the
 -- reporting currency; net_revenue is the person's historical CLV (completed orders, refunds and
--- cancellations excluded).
+-- cancellations excluded). The ML columns (sentiment, topics, churn score and reasons, predicted CLV) come
+-- from the Python ML assets (schema ml).
 with
 
 person_map as (
@@ -327,6 +328,76 @@ scored as (
     left join rfm
         on combined.person_id = rfm.person_id
 
+),
+
+-- ML columns (schema ml, written by the Python assets ml/text_insights, ml/churn_scores, ml/customer_clv).
+text_insights as (
+
+    select * from {{ source('ml', 'text_insights') }}
+    where person_id is not null
+
+),
+
+topic_counts as (
+
+    select person_id, topic_label, count(*) as texts
+    from text_insights
+    where topic_id >= 0
+    group by person_id, topic_label
+
+),
+
+text_summary as (
+
+    select
+        text_insights.person_id,
+        avg(text_insights.sentiment_score) as sentiment_mean,
+        max(top.top_topics) as top_topics
+    from text_insights
+    left join (
+        select
+            person_id,
+            {{ dbt.listagg("topic_label || ' (' || cast(texts as " ~ dbt.type_string() ~ ") || ')'", "'; '",
+                           "order by texts desc, topic_label", 3) }} as top_topics
+        from topic_counts
+        group by person_id
+    ) as top
+        on text_insights.person_id = top.person_id
+    group by text_insights.person_id
+
+),
+
+churn_scores as (
+
+    select * from {{ source('ml', 'churn_scores') }}
+
+),
+
+customer_clv as (
+
+    select * from {{ source('ml', 'customer_clv') }}
+
+),
+
+with_ml as (
+
+    select
+        scored.*,
+        text_summary.sentiment_mean,
+        text_summary.top_topics,
+        churn_scores.churn_score,
+        nullif(concat_ws('; ', churn_scores.reason_1, churn_scores.reason_2, churn_scores.reason_3), '')
+            as churn_reasons,
+        customer_clv.clv_12m,
+        customer_clv.probability_alive
+    from scored
+    left join text_summary
+        on scored.person_id = text_summary.person_id
+    left join churn_scores
+        on scored.person_id = churn_scores.person_id
+    left join customer_clv
+        on scored.person_id = customer_clv.person_id
+
 )
 
 select
@@ -406,5 +477,11 @@ select
         case when social_accounts > 0 then 'social_linked' end
     ), '') as {{ dbt.type_string() }}) as tags,
     cast(as_of_date as {{ voc360.type_date() }}) as as_of_date,
-    cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as reporting_currency
-from scored
+    cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as reporting_currency,
+    cast(sentiment_mean as {{ voc360.type_double() }}) as sentiment_mean,
+    cast(top_topics as {{ dbt.type_string() }}) as top_topics,
+    cast(churn_score as {{ voc360.type_double() }}) as churn_score,
+    cast(churn_reasons as {{ dbt.type_string() }}) as churn_reasons,
+    cast(clv_12m as {{ voc360.type_double() }}) as clv_12m,
+    cast(probability_alive as {{ voc360.type_double() }}) as probability_alive
+from with_ml

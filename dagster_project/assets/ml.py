@@ -1,0 +1,148 @@
+"""Text, churn and lifetime-value models between the dbt layers, as Dagster assets.
+
+    intermediate (int_feedback_texts) -> ml/text_insights -> features (feat_churn_snapshots, feat_topic_exposure)
+        -> ml/churn_scores -> marts (customer_360, topic_churn_lift, at_risk_interventions, ...)
+    marts (fct_orders) -> ml/customer_clv -> marts (customer_360, at_risk_interventions)
+
+Each asset is a thin wrapper around a plain function of `ml.steps` (`text_insights`, `churn_scores`,
+`customer_clv`) that reads the warehouse through a DuckDB connection, calls `ml/`, writes its tables in schema
+`ml` (dbt sources in models/features/_ml__sources.yml) and returns the metadata the asset reports.
+"""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from dagster_dbt import get_asset_key_for_model
+from dagster_duckdb import DuckDBResource
+
+from dagster_project.assets.dbt import build_layer_assets
+from ml.embeddings import default_model_path
+from ml.steps import TextSettings, churn_scores, customer_clv, text_insights
+from voc360.settings import get_settings
+
+TEXT_INSIGHTS = dg.AssetKey(["ml", "text_insights"])
+TOPICS = dg.AssetKey(["ml", "topics"])
+CHURN_SCORES = dg.AssetKey(["ml", "churn_scores"])
+CUSTOMER_CLV = dg.AssetKey(["ml", "customer_clv"])
+
+
+def _layer_key(layer: str, model: str) -> dg.AssetKey:
+    return get_asset_key_for_model([build_layer_assets(layer)], model)
+
+
+def _md(frame: pd.DataFrame) -> dg.MetadataValue:
+    return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "_none_")
+
+
+# -- text: masking, embeddings, topics, sentiment ---------------------------------------------------------------
+class TextInsightsConfig(dg.Config):
+    """Embedding model (a local sentence-transformers directory) and seed of the text models."""
+
+    embedding_model: str = os.environ.get("VOC360_EMBEDDING_MODEL", "")
+    seed: int = 0
+
+    def settings(self) -> TextSettings:
+        s = get_settings()
+        model = Path(self.embedding_model) if self.embedding_model else default_model_path()
+        return TextSettings(s.warehouse_dir, s.ground_truth_dir, model, self.seed)
+
+
+def _with_tables(metadata: dict) -> dict:
+    return {k: (_md(v) if isinstance(v, pd.DataFrame) else v) for k, v in metadata.items()}
+
+
+_FEEDBACK_TEXTS = _layer_key("intermediate", "int_feedback_texts")
+_TEXT_SPEC = {"group_name": "ml", "kinds": {"python", "sentence-transformers", "duckdb"}, "owners": ["team:data-platform"]}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            TEXT_INSIGHTS,
+            deps=[_FEEDBACK_TEXTS],
+            description="One row per customer feedback text (int_feedback_texts), PII-masked, with its topic and "
+            "sentiment: masked with mask_pii, embedded with a local sentence-transformers model (cached by text "
+            "hash under <warehouse>/embeddings, so a text is embedded once ever; Chinese texts in a character "
+            "n-gram space), clustered into topics, and classified for sentiment by a model learnt from the ratings "
+            "and scores that come with texts. Table ml.text_insights.",
+            metadata={"table": "ml.text_insights"},
+            **_TEXT_SPEC,
+        ),
+        dg.AssetSpec(
+            TOPICS,
+            deps=[_FEEDBACK_TEXTS],
+            description="The topic registry (<warehouse>/ml/topic_registry.json) as a table: ids stay stable "
+            "across refits (clusters matched to registered topics by centroid similarity), labels from c-TF-IDF "
+            "keywords, retired topics kept and flagged. Table ml.topics.",
+            metadata={"table": "ml.topics"},
+            **_TEXT_SPEC,
+        ),
+    ],
+    name="ml_text_insights",
+)
+def text_insights_asset(config: TextInsightsConfig, warehouse: DuckDBResource):
+    """Mask, embed, fit topics and sentiment; the metadata of the run goes on ml/text_insights."""
+    with warehouse.get_connection() as con:
+        metadata = text_insights(con, config.settings())
+        topic_rows = con.execute("select count(*) from ml.topics").fetchone()[0]
+    metadata["dagster/row_count"] = metadata["texts"]
+    yield dg.MaterializeResult(asset_key=TEXT_INSIGHTS, metadata=_with_tables(metadata))
+    yield dg.MaterializeResult(
+        asset_key=TOPICS,
+        metadata={"dagster/row_count": topic_rows, "topics": metadata["topics"],
+                  "registry_version": metadata["registry_version"], "topic_table": _md(metadata["topic_table"])},
+    )
+
+
+# -- churn ----------------------------------------------------------------------------------------------------------
+class ChurnConfig(dg.Config):
+    seed: int = 0
+
+
+@dg.asset(
+    key=CHURN_SCORES,
+    group_name="ml",
+    kinds={"python", "lightgbm", "duckdb"},
+    owners=["team:data-platform"],
+    deps=[_layer_key("features", "feat_churn_snapshots"), _layer_key("features", "feat_topic_exposure")],
+    description="Purchase churn in the next 90 days, by gradient boosting (LightGBM) on point-in-time snapshots "
+    "(feat_churn_snapshots, topic exposure pivoted per topic). Refuses snapshots whose features used events at "
+    "or after their cut-off. Validated on time: trained on earlier cut-offs, tested on the latest labelled one "
+    "(AUC, PR-AUC, decile calibration in metadata); the final model scores the latest cut-off with the three "
+    "features that raise each customer's risk most (TreeSHAP). Writes ml.churn_scores.",
+    metadata={"table": "ml.churn_scores"},
+)
+def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        metadata = churn_scores(con, seed=config.seed)
+    metadata["dagster/row_count"] = metadata.pop("scored_rows")
+    metadata["look_ahead_check"] = dg.MetadataValue.json(metadata["look_ahead_check"])
+    return dg.MaterializeResult(metadata=_with_tables(metadata))
+
+
+# -- lifetime value -------------------------------------------------------------------------------------------------
+@dg.asset(
+    key=CUSTOMER_CLV,
+    group_name="ml",
+    kinds={"python", "scipy", "duckdb"},
+    owners=["team:data-platform"],
+    deps=[_layer_key("marts", "fct_orders")],
+    description="Customer lifetime value over the next 12 months: BG/NBD (purchase rate and drop-out) and "
+    "Gamma-Gamma (spend per purchase) fitted on completed orders (fct_orders, reporting currency) up to the "
+    "last loaded day. Writes ml.customer_clv: probability alive, expected purchases and value, historical "
+    "net revenue; fitted parameters in metadata.",
+    metadata={"table": "ml.customer_clv"},
+)
+def customer_clv_asset(warehouse: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        metadata = customer_clv(con)
+    metadata["dagster/row_count"] = metadata["customers"]
+    for key in ("bgnbd_params", "gamma_gamma_params"):
+        if key in metadata:
+            metadata[key] = dg.MetadataValue.json(metadata[key])
+    return dg.MaterializeResult(metadata=metadata)
+
+
+ml_assets = [text_insights_asset, churn_scores_asset, customer_clv_asset]

@@ -1,0 +1,190 @@
+"""The ML layer end to end on a generated world: landed, staged, identities resolved, intermediate built; then
+text insights (masking, cached embeddings, topics, sentiment), the features layer, churn and CLV, and the
+marts that read them, each dbt layer with its tests. The world is large enough (1,500 customers over 240
+days) for the planted slow-service churn effect to be visible; the text step dominates the runtime (about
+90 s of CPU embedding on two cores)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ml.churn import assert_no_future_information
+from ml.steps import planted_topics, text_insights
+from ml.text import find_pii
+from support.world_build import build_world
+
+START = "2026-01-01"
+CUSTOMERS, DAYS, SEED = 1500, 240, 7
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+@dataclass
+class World:
+    root: Path
+    warehouse: Path
+    truth_dir: Path
+    results: list[dict]
+    text_run: dict
+    text_rerun: dict
+    churn_run: dict
+    clv_run: dict
+
+    def df(self, sql: str) -> pd.DataFrame:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql).df()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> World:
+    build = build_world(tmp_path_factory.mktemp("ml_world"), START, CUSTOMERS, DAYS, SEED)
+    # the text step once more on the same texts: from the embedding cache, against the saved topic registry
+    with duckdb.connect(str(build.warehouse)) as con:
+        text_rerun = text_insights(con, build.text_settings)
+    runs = build.ml_runs
+    return World(build.root, build.warehouse, build.truth_dir, build.results, runs["text_insights"], text_rerun,
+                 runs["churn_scores"], runs["customer_clv"])
+
+
+def test_every_model_data_test_and_unit_test_passed(world: World):
+    not_passed = {r["unique_id"]: r["status"] for r in world.results if r["status"] not in ("success", "pass")}
+    assert not not_passed, not_passed
+    ids = {r["unique_id"] for r in world.results}
+    for model in ("int_feedback_texts", "feat_churn_snapshots", "feat_topic_exposure", "topic_churn_lift",
+                  "topic_spend_effects", "topic_trends", "at_risk_interventions", "customer_360"):
+        assert f"model.voc360.{model}" in ids, model
+    assert any("feat_churn_snapshots_uses_only_events_before_the_cutoff" in i for i in ids)
+
+
+# -- text ---------------------------------------------------------------------------------------------------------
+def test_text_insights_cover_every_feedback_text_with_masked_text(world: World):
+    missing = world.df(
+        "select count(*) as n from intermediate.int_feedback_texts f "
+        "left join ml.text_insights t using (text_id) where t.text_id is null"
+    )["n"].iloc[0]
+    assert missing == 0
+    insights = world.df("select masked_text, topic_id, sentiment from ml.text_insights")
+    assert len(insights) == world.text_run["texts"] > 5000
+    assert not insights["masked_text"].str.contains(EMAIL).any()
+    assert not any(find_pii(t)["phone"] or find_pii(t)["email"] for t in insights["masked_text"])
+    assert insights["masked_text"].str.contains("<EMAIL>|<PHONE>").sum() > 50  # the planted PII was there
+    assert set(insights["sentiment"]) <= {"negative", "neutral", "positive"}
+    # every topic id of a text has its row in ml.topics ("other" included)
+    orphans = world.df("select count(*) as n from ml.text_insights t left join ml.topics using (topic_id) "
+                       "where topics.topic_id is null")["n"].iloc[0]
+    assert orphans == 0
+
+
+def test_topics_recover_planted_topics_and_sentiment_is_reported(world: World):
+    run = world.text_run
+    assert run["truth_texts_matched"] > 0.95 * run["texts"]
+    assert run["truth_topic_nmi"] >= 0.5, run
+    assert 0.5 < run["sentiment_heldout_accuracy"] <= 1
+    assert run["truth_sentiment_accuracy"] > 0.5
+
+
+def test_rerun_embeds_nothing_new_and_keeps_topic_ids(world: World):
+    assert world.text_run["embedded_new"] > 0
+    assert world.text_rerun["embedded_new"] == 0
+    assert world.text_rerun["embedded_from_cache"] == world.text_run["embedded_new"]
+    assert world.text_rerun["registry_version"] == world.text_run["registry_version"] + 1
+    topics = world.df("select count(*) as n from ml.topics where not retired and topic_id >= 0")["n"].iloc[0]
+    assert topics == world.text_rerun["topics"]  # the same clusters matched their registered ids
+
+
+# -- churn ----------------------------------------------------------------------------------------------------------
+def test_snapshots_use_no_information_after_their_cutoff(world: World):
+    snapshots = world.df("select * from features.feat_churn_snapshots")
+    orders = world.df(
+        "select person_id, ordered_at as event_at from marts.fct_orders where is_completed and person_id is not null"
+    )
+
+    def order_features(before: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+        return before.groupby("person_id").size().rename("orders_total").to_frame()
+
+    checked = assert_no_future_information(
+        snapshots, orders, order_features, id_col="person_id", cutoff_col="cutoff_date",
+        feature_cols=["orders_total"],
+    )
+    assert checked["max_event_check"] and checked["recomputed_cutoffs"] >= 4
+    labelled = snapshots[snapshots["churned"].notna()]
+    assert labelled["cutoff_date"].nunique() >= 3
+    scoring = snapshots[snapshots["is_scoring_cutoff"]]
+    assert scoring["churned"].isna().all() and len(scoring) > 500
+
+
+def test_churn_model_beats_chance_on_a_later_cutoff(world: World):
+    run = world.churn_run
+    assert run["auc"] > 0.6, run
+    assert run["test_cutoff"] > max(run["train_cutoffs"].split(", "))
+    assert 0 < run["pr_auc"] <= 1
+    assert len(run["calibration"]) == 10
+    scores = world.df("select * from ml.churn_scores")
+    assert scores["person_id"].is_unique and scores["churn_score"].between(0, 1).all()
+    assert scores["reason_1"].notna().all()
+
+
+def test_clv_is_fitted_and_bounded(world: World):
+    clv = world.df("select * from ml.customer_clv")
+    assert clv["probability_alive"].between(0, 1).all()
+    assert (clv["clv_12m"] >= 0).all()
+    # the 12-month prediction is of the order of the history's revenue, not an optimiser blow-up
+    assert clv["clv_12m"].sum() < 10 * clv["historical_net_revenue"].sum()
+    assert world.clv_run["gamma_gamma_params"]["q"] < 1000
+
+
+# -- marts ----------------------------------------------------------------------------------------------------------
+def _planted_topic_of(world: World) -> pd.Series:
+    """Majority planted topic of each topic id."""
+    joined = world.df("select text_id, topic_id from ml.text_insights").join(planted_topics(world.truth_dir),
+                                                                             on="text_id").dropna(subset=["topic"])
+    return joined.groupby("topic_id")["topic"].agg(lambda s: s.value_counts().index[0])
+
+
+def test_slow_service_topic_has_a_churn_lift_above_one(world: World):
+    lift = world.df("select * from marts.topic_churn_lift").set_index("topic_id")
+    planted = _planted_topic_of(world)
+    slow = lift[lift.index.map(planted) == "slow_service_response"]
+    assert len(slow), planted.to_dict()
+    best = slow.sort_values("customers_raised", ascending=False).iloc[0]
+    assert best["lift_ci_low"] > 1, slow
+    assert 1.3 < best["lift"] < 4
+    # praise does not raise churn
+    praise = lift[lift.index.map(planted).isin(["packaging_gift_praise", "helpful_staff"])]
+    assert (praise["lift_ci_low"].fillna(0) < 1).all(), praise
+
+
+def test_packaging_praisers_spend_more_and_buy_more_gifts(world: World):
+    spend = world.df("select * from marts.topic_spend_effects").set_index("topic_id")
+    planted = _planted_topic_of(world)
+    packaging = spend[spend.index.map(planted) == "packaging_gift_praise"]
+    assert len(packaging)
+    assert (packaging["aov_raised"] > packaging["aov_not_raised"]).all(), packaging
+    assert (packaging["gift_share_raised"] > packaging["gift_share_not_raised"]).all(), packaging
+
+
+def test_topic_trends_add_up_to_all_texts(world: World):
+    total = world.df("select sum(texts) as n from marts.topic_trends")["n"].iloc[0]
+    assert total == world.text_run["texts"]
+
+
+def test_interventions_list_high_value_at_risk_customers_with_masked_quotes(world: World):
+    rows = world.df("select * from marts.at_risk_interventions order by priority_rank")
+    assert len(rows) > 0
+    assert not rows["quote"].str.contains(EMAIL).any()
+    assert not any(find_pii(t)["phone"] or find_pii(t)["email"] for t in rows["quote"])
+    assert rows["value_at_risk"].is_monotonic_decreasing
+    high_risk = set(world.df("select topic_id from marts.topic_churn_lift where is_high_risk")["topic_id"])
+    assert set(rows["topic_id"]) <= high_risk
+
+
+def test_customer_360_carries_the_ml_columns(world: World):
+    c360 = world.df("select * from marts.customer_360")
+    for col in ("sentiment_mean", "top_topics", "churn_score", "churn_reasons", "clv_12m", "probability_alive"):
+        assert c360[col].notna().sum() > 0.3 * len(c360), col
+    assert c360["churn_score"].dropna().between(0, 1).all()

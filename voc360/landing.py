@@ -6,15 +6,23 @@ reader drops malformed lines without a reason. This reader recovers at the next 
 of every record, and gives every rejected row a reason, so that rows read = rows loaded + rows rejected.
 
 Raw keeps values as landed (VARCHAR); a value that does not parse as its declared type is rejected here,
-while nullability, allowed sets and ranges are left to the quality gate.
+while nullability, allowed sets and ranges are left to the quality gate. "Parses" is held to the forms that
+staging types without loss (see `_valid_value_sql`), so that no landed value turns into NULL or a different
+instant downstream.
+
+Files may be gzip-compressed (`<pattern>.gz`), UTF-8 (with or without BOM), UTF-16/32 with a BOM or
+GB18030/GBK, and CSV files may use `;`, tab or `|` instead of commas when their header says so; see
+`read_landing_bytes`, `_to_utf8` and `_header_delimiter`.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import datetime as dt
 import json
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -41,17 +49,29 @@ REJECT_COLUMNS = {
     "reason": "VARCHAR",
     "raw_record": "VARCHAR",
 }
-CAST_TYPES = {
-    "integer": "BIGINT",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMPTZ",
+# How a value of each declared type must look to be landed: the form staging casts without loss. DuckDB's
+# casts alone accept more ("1.5" as an integer rounds to 2, "nan" is a double, "2026-01-05 10:00 Asia/Shanghai"
+# is a timestamptz whose zone staging's cast to timestamp would drop, "infinity" is a timestamp), so each type
+# also has a shape; integers are held to the 32-bit range of staging's integer columns.
+_DECIMAL = r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?"
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_ISO_TIMESTAMP = _ISO_DATE + r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?( ?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?))?)?"
+VALUE_RULES = {
+    "integer": (r"[+-]?[0-9]+", "try_cast({v} as INTEGER) is not null"),
+    "double": (_DECIMAL, "isfinite(try_cast({v} as DOUBLE))"),
+    "boolean": (None, "try_cast({v} as BOOLEAN) is not null"),
+    "date": (_ISO_DATE, "try_cast({v} as DATE) is not null"),
+    "timestamp": (_ISO_TIMESTAMP, "try_cast({v} as TIMESTAMPTZ) is not null"),
 }
 # A quoted CSV field may span lines; past this many lines an open quote is taken as broken.
 MAX_RECORD_LINES = 50
 # Flush parsed rows to DuckDB in batches of about this many rows to bound memory.
 FLUSH_ROWS = 250_000
+# Longest value a field may hold: the csv module's default field limit, applied to JSON values too so that
+# both formats reject the same oversized records (a multi-megabyte "comment" is an export bug, not text).
+MAX_FIELD_CHARS = 131_072
+# Delimiters a CSV export may use instead of a comma; taken only when the header parses with it.
+ALTERNATIVE_DELIMITERS = (";", "\t", "|")
 
 
 class LandingError(Exception):
@@ -109,8 +129,9 @@ class LoadReport:
 
 def _decode_lines(data: bytes) -> list[tuple[int, str | None, bytes]]:
     """Split a file into (line number, text or None when undecodable, raw bytes), skipping blank lines."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    data = _to_utf8(data)
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
     out = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         raw = raw.rstrip(b"\r")
@@ -121,6 +142,98 @@ def _decode_lines(data: bytes) -> list[tuple[int, str | None, bytes]]:
         except UnicodeDecodeError:
             out.append((number, None, raw))
     return out
+
+
+# ---- Hostile bytes: compression and encodings ------------------------------------------------------------
+# A byte-order mark names its encoding; UTF-32 is tested first because its little-endian BOM starts with
+# UTF-16's.
+_BOM_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _to_utf8(data: bytes) -> bytes:
+    """The file as UTF-8 bytes when its encoding can be told; otherwise unchanged (lines are then read as UTF-8).
+
+    A fixed rule rather than a statistical detector (charset-normalizer and the like guess differently on a
+    file of a few short lines): a BOM names the encoding; a file that is not UTF-8 but decodes entirely as
+    GB18030 (the superset of GBK and GB2312 that Chinese Windows tools export) is GB18030 when most of its
+    non-ASCII lines are not UTF-8. A UTF-8 file with a few broken lines stays UTF-8, and those lines are
+    rejected one by one.
+    """
+    for bom, encoding in _BOM_ENCODINGS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding).encode("utf-8")
+            except UnicodeDecodeError:
+                return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return data
+    utf8_lines = not_utf8_lines = 0
+    for line in data.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_lines += 1
+        except UnicodeDecodeError:
+            not_utf8_lines += 1
+    return text.encode("utf-8") if not_utf8_lines > utf8_lines else data
+
+
+@dataclasses.dataclass
+class LandingBytes:
+    """A landing file's content; `damage` says why the bytes after `data` could not be read (a broken gzip)."""
+
+    data: bytes
+    damage: str | None = None
+
+
+def read_landing_bytes(path: Path) -> LandingBytes:
+    """The bytes of a landing file, decompressed when it is gzip (`.gz`).
+
+    A truncated gzip (a copy cut short) keeps what decompressed before the cut, which is the file's own
+    beginning; corrupt data (a bad header, a broken block, a wrong checksum) keeps nothing of its member,
+    since output before a checksum failure cannot be trusted. Concatenated members (`cat a.gz b.gz`) are
+    read one after another.
+    """
+    data = path.read_bytes()
+    if path.suffix != ".gz":
+        return LandingBytes(data)
+    out: list[bytes] = []
+    remaining = data
+    while remaining:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            member = inflater.decompress(remaining)
+        except zlib.error as exc:
+            return LandingBytes(b"".join(out), f"corrupt gzip data: {exc}")
+        out.append(member)
+        if not inflater.eof:
+            return LandingBytes(b"".join(out), "truncated gzip file: the compressed stream ends early")
+        remaining = inflater.unused_data
+    return LandingBytes(b"".join(out))
+
+
+def _quarantine_damage(parsed: ParsedFile, content: LandingBytes) -> None:
+    """Reject the unreadable rest of a damaged file as one record: from its last incomplete line onwards.
+
+    Called with the complete lines already parsed, so rows read = loaded + rejected holds with the
+    remainder counted as one row.
+    """
+    complete, newline, tail = content.data.rpartition(b"\n")
+    line = complete.count(b"\n") + 2 if newline else 1
+    parsed.rejects.append((line, content.damage, _undecodable(tail)[:MAX_FIELD_CHARS]))
 
 
 def _undecodable(raw: bytes) -> str:
@@ -143,6 +256,11 @@ class _Rows:
         )
 
     def accept(self, line: int, values: dict[str, str | None], extra: dict[str, object], raw: str) -> None:
+        oversized = next((n for n, v in values.items() if v is not None and len(v) > MAX_FIELD_CHARS), None)
+        if oversized is not None:
+            size = len(values[oversized])
+            self.reject(line, f"column {oversized}: {size} characters, longer than {MAX_FIELD_CHARS} allowed", raw)
+            return
         for name, column in self.parsed.columns.items():
             column.append(values.get(name))
         self.parsed.extra.append(json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None)
@@ -161,7 +279,8 @@ def parse_csv(data: bytes, source: Source, source_file: str, partition_date: dt.
     header_line, header_text, header_raw = lines[0]
     if header_text is None:
         raise LandingError(f"{source_file}: header line is not valid UTF-8: {_undecodable(header_raw)[:200]!r}")
-    header = [h.strip() for h in next(csv.reader([header_text]))]
+    delimiter = _header_delimiter(header_text, source)
+    header = [h.strip() for h in next(csv.reader([header_text], delimiter=delimiter))]
     duplicated = [h for h, n in Counter(header).items() if n > 1]
     if duplicated:
         raise LandingError(f"{source_file}: duplicated column(s) in header: {', '.join(duplicated)}")
@@ -188,7 +307,12 @@ def parse_csv(data: bytes, source: Source, source_file: str, partition_date: dt.
             rows.reject(line, "unbalanced quote", text)
             i += 1
             continue
-        fields = next(csv.reader([record]), [])
+        try:
+            fields = next(csv.reader([record], delimiter=delimiter), [])
+        except csv.Error as exc:  # a field over the csv module's size limit
+            rows.reject(line, f"unreadable CSV record: {exc}", record)
+            i += used
+            continue
         # A line break may only sit inside a free-text field; anywhere else the quote that opened the
         # continuation was broken, and the lines after it are records of their own.
         broken = used > 1 and any("\n" in f and h not in multiline_ok for h, f in zip(header, fields))
@@ -207,6 +331,16 @@ def parse_csv(data: bytes, source: Source, source_file: str, partition_date: dt.
         rows.accept(line, values, extra, record)
         i += used
     return rows.parsed
+
+
+def _header_delimiter(header_text: str, source: Source) -> str:
+    """Comma, unless the header only makes sense split on another delimiter (a `;` export from a spreadsheet)."""
+    required = set(source.required_columns)
+    for delimiter in (",", *ALTERNATIVE_DELIMITERS):
+        names = {h.strip() for h in next(csv.reader([header_text], delimiter=delimiter))}
+        if required <= names:
+            return delimiter
+    return ","
 
 
 def _json_text(value: object) -> str | None:
@@ -254,12 +388,19 @@ PARSERS = {"csv": parse_csv, "jsonl": parse_jsonl}
 
 
 def day_files(landing_dir: Path, source: Source, day: dt.date) -> list[Path]:
-    return sorted(landing_dir.glob(source.day_glob(day.isoformat())))
+    pattern = source.day_glob(day.isoformat())
+    return sorted({*landing_dir.glob(pattern), *landing_dir.glob(pattern + ".gz")})
 
 
 def parse_file(path: Path, landing_dir: Path, source: Source, day: dt.date) -> ParsedFile:
     rel = path.relative_to(landing_dir).as_posix()
-    return PARSERS[source.format](path.read_bytes(), source, rel, day)
+    content = read_landing_bytes(path)
+    if content.damage is None:
+        return PARSERS[source.format](content.data, source, rel, day)
+    complete_lines = content.data[: content.data.rfind(b"\n") + 1]
+    parsed = PARSERS[source.format](complete_lines, source, rel, day)
+    _quarantine_damage(parsed, content)
+    return parsed
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
@@ -294,16 +435,28 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     )
 
 
+def _valid_value_sql(column_type: str, name: str) -> str | None:
+    """SQL condition that a non-null value of the column is a valid value of its declared type."""
+    rule = VALUE_RULES.get(column_type)
+    if rule is None:
+        return None
+    shape, cast_check = rule
+    condition = cast_check.format(v=name)
+    if shape:
+        condition = f"regexp_full_match(trim({name}), '{shape}') and {condition}"
+    return condition
+
+
 def _type_check_sql(source: Source) -> str:
     """SQL expression naming the first column whose value does not parse as its declared type, else NULL."""
     checks = []
     for column in source.columns:
-        cast_type = CAST_TYPES.get(column.type)
-        if cast_type is None:
-            continue
         name = f'"{column.name}"'
+        valid = _valid_value_sql(column.type, name)
+        if valid is None:
+            continue
         checks.append(
-            f"when {name} is not null and try_cast({name} as {cast_type}) is null "
+            f"when {name} is not null and not coalesce({valid}, false) "
             f"then 'column {column.name}: ' || left({name}, 80) || ' is not a valid {column.type}'"
         )
     return "case " + " ".join(checks) + " end" if checks else "null"

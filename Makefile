@@ -12,10 +12,13 @@ SEED ?= 42
 CUSTOMERS ?= 2000
 DAYS ?= 365
 export VOC360_START_DATE ?= 2025-10-01
+# Ports of `make dashboard` and `make docs`.
+DASHBOARD_PORT ?= 8501
+DOCS_PORT ?= 8080
 # dbt reads the build database path from the environment (parse only needs it set).
 export VOC360_WAREHOUSE_PATH ?= $(CURDIR)/warehouse/voc360.duckdb
 
-.PHONY: demo install world parse build summary test ui clean
+.PHONY: demo install world parse build summary test ui dashboard docs chromium clean
 
 ## demo: install, generate the sample world, materialise every asset through Dagster, print a summary
 demo: install world parse build
@@ -44,7 +47,7 @@ summary: install
 	$(BIN)/voc360 summary
 
 ## test: install if needed and run the whole test suite
-test: install parse
+test: install parse chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## ui: the Dagster UI on this project, with the run history of `make demo`
@@ -52,5 +55,20 @@ ui: install parse
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev -w workspace.yaml
 
+## dashboard: the KPI dashboard on warehouse/serving.duckdb, at http://localhost:$(DASHBOARD_PORT)
+dashboard: install
+	$(BIN)/python -m dashboard --server.port $(DASHBOARD_PORT)
+
+## docs: dbt's documentation site (models, columns, lineage, exposures) at http://localhost:$(DOCS_PORT).
+## The catalog is read from the build database, so run it when no build is running.
+docs: install
+	$(BIN)/dbt docs generate --quiet --project-dir dbt --profiles-dir dbt
+	$(BIN)/dbt docs serve --project-dir dbt --profiles-dir dbt --port $(DOCS_PORT) --no-browser
+
+## chromium: Debian's Chromium (and a CJK font) for the dashboard test; nothing happens when they are installed
+chromium:
+	@dpkg -s chromium fonts-wqy-zenhei >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; }
+
 clean:
-	rm -rf landing ground_truth warehouse .dagster_home dbt/target dbt/logs
+	rm -rf landing ground_truth warehouse .dagster_home dbt/target dbt/logs test-artifacts

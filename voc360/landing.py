@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from voc360.conflicts import record_conflicting_versions
 from voc360.registry import Source
 
 RAW_SCHEMA = "raw"
@@ -109,6 +110,7 @@ class LoadReport:
     source: str
     days: list[DayReport]
     reject_reasons: Counter
+    conflicting_versions: int = 0  # loaded rows whose key landed before with other values (voc360.conflicts)
 
     @property
     def rows_read(self) -> int:
@@ -582,6 +584,7 @@ def load_days(
                     batch, pending = [], 0
         if batch:
             _tally(_flush(con, source, batch, loaded_at), reports, reasons)
+        conflicting = record_conflicting_versions(con, source, days)
         con.executemany(
             f"insert into {AUDIT_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -599,7 +602,9 @@ def load_days(
     except BaseException:
         con.execute("rollback")
         raise
-    return LoadReport(source=source.name, days=list(reports.values()), reject_reasons=reasons)
+    return LoadReport(
+        source=source.name, days=list(reports.values()), reject_reasons=reasons, conflicting_versions=conflicting
+    )
 
 
 def _tally(counts: Counter, reports: dict[dt.date, DayReport], reasons: Counter) -> None:

@@ -77,6 +77,8 @@ def build_landing_asset(source: Source) -> dg.AssetsDefinition:
                 "rows_loaded": report.rows_loaded,
                 "rows_rejected": report.rows_rejected,
                 "reject_reasons": dict(report.reject_reasons.most_common()),
+                # kept in raw (staging takes the earliest version); listed in raw_audit.conflicting_versions
+                "conflicting_versions": report.conflicting_versions,
                 "dagster/row_count": total_rows,
                 "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
             }

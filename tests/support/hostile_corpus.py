@@ -253,3 +253,27 @@ def write_case(landing_dir: Path, case: Case) -> Path:
     path = folder / case.file_name
     path.write_bytes(case.content)
     return path
+
+
+FAR_FUTURE = "2999-01-01T00:00:00Z"
+BEFORE_1970 = "1969-07-20T20:17:00Z"
+
+
+def staging_cases(first_day: dt.date) -> list[Case]:
+    """Well-formed values that are wrong: they land, then the raw gate or staging must flag them."""
+    listed = [
+        Case("far_future_and_pre_1970_times", "surveys", "surveys.csv",
+             surveys_csv(survey("FF1", responded_at=FAR_FUTURE), survey("PRE1", responded_at=BEFORE_1970)).encode(),
+             loaded=["FF1", "PRE1"]),
+        Case("unknown_enum_value", "surveys", "surveys.csv",
+             surveys_csv(survey("EN1", survey_type="ces"), survey("EN2", channel="fax")).encode(),
+             loaded=["EN1", "EN2"]),
+        Case("negative_quantity", "order_items", "order_items.csv",
+             items_csv(item("NQ1", quantity="-2")).encode(), loaded=["NQ1"]),
+        Case("duplicate_key_first_version", "surveys", "surveys.csv",
+             surveys_csv(survey("DK1", score="9"), survey("DK2")).encode(), loaded=["DK1", "DK2"]),
+        # the next day's export repeats DK1 with another score and DK2 unchanged (an ordinary re-send)
+        Case("duplicate_key_other_content", "surveys", "surveys_resend.csv",
+             surveys_csv(survey("DK1", score="2"), survey("DK2")).encode(), loaded=["DK1", "DK2"]),
+    ]
+    return [replace(case, day=first_day + dt.timedelta(days=i)) for i, case in enumerate(listed)]

@@ -65,6 +65,10 @@ docs: install
 	$(BIN)/dbt docs generate --quiet --project-dir dbt --profiles-dir dbt
 	$(BIN)/dbt docs serve --project-dir dbt --profiles-dir dbt --port $(DOCS_PORT) --no-browser
 
+## dictionary: rewrite docs/data_dictionary.md from the dbt YAML of the marts
+dictionary: install
+	$(BIN)/python -m voc360.data_dictionary
+
 ## chromium: Debian's Chromium (and a CJK font) for the dashboard test; nothing happens when they are installed
 chromium:
 	@dpkg -s chromium fonts-wqy-zenhei >/dev/null 2>&1 || { \

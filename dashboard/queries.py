@@ -44,12 +44,13 @@ def sales_kpis(con: DuckDBPyConnection, grain: str) -> pd.DataFrame:
 
 def service_kpis(con: DuckDBPyConnection, grain: str) -> pd.DataFrame:
     """Inquiries, first response, resolution and CSAT per ticket channel (and "all"), by month or by day."""
-    table, period = ("kpi_service_monthly", "month_start") if grain == "month" else ("kpi_service_daily", "date_day")
+    table, period = {"month": ("marts.kpi_service_monthly", "month_start"),
+                     "day": ("marts.kpi_service_daily", "date_day")}[grain]
     return frame(
         con,
         f"select {period} as period, channel, tickets_created, first_response_minutes_median, "
         "first_response_minutes_p90, resolution_rate, one_touch_resolution_rate, csat, csat_responses "
-        f"from marts.{table} order by period, channel",
+        f"from {table} order by period, channel",
     )
 
 

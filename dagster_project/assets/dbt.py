@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from dagster_project.partitions import DbtWindowConfig, dbt_window_args
 from voc360.settings import DBT_PROJECT_DIR, get_settings
 
 get_settings()  # exports the warehouse path and salt that profiles.yml reads
@@ -46,10 +47,14 @@ def build_layer_assets(layer: str) -> dg.AssetsDefinition:
         name=f"dbt_{layer}",
         dagster_dbt_translator=Voc360DbtTranslator(),
     )
-    def layer_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource):
+    def layer_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, config: DbtWindowConfig
+    ):
         # `dbt build` runs each model's tests right after it: a failing error-severity test stops its dependants.
         # "buildable": a test that also reads a later layer runs with that layer, not before it exists.
-        invocation = dbt.cli(["build", "--indirect-selection", "buildable"], context=context)
+        # The partition window reaches the incremental models as vars.
+        args = ["build", "--indirect-selection", "buildable", *dbt_window_args(config, context.run.tags)]
+        invocation = dbt.cli(args, context=context)
         # DuckDB admits one process at a time, so row counts are read once dbt has exited (dagster-dbt's
         # fetch_row_counts would open the file while dbt still writes it).
         events, failure = [], None

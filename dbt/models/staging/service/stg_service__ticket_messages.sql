@@ -1,8 +1,17 @@
 -- Messages on tickets, one row per message_id (the first version landed). Bodies stay as written: they
 -- are masked in a later layer.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='message_id',
+        on_schema_change='fail',
+        pre_hook="{{ voc360.delete_landed_window() }}",
+    )
+}}
 with source as (
 
-    select * from {{ source('raw', 'ticket_messages') }}
+    {{ voc360.incremental_source('raw', 'ticket_messages', ['message_id']) }}
 
 ),
 

@@ -1,7 +1,16 @@
 -- Ticket status transitions, one row per change_id (the first version landed).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='change_id',
+        on_schema_change='fail',
+        pre_hook="{{ voc360.delete_landed_window() }}",
+    )
+}}
 with source as (
 
-    select * from {{ source('raw', 'ticket_status_changes') }}
+    {{ voc360.incremental_source('raw', 'ticket_status_changes', ['change_id']) }}
 
 ),
 

@@ -1,8 +1,17 @@
 -- E-commerce orders, one row per order_id (the first version landed), amounts typed, contact e-mail and
 -- phone hashed.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        on_schema_change='fail',
+        pre_hook="{{ voc360.delete_landed_window() }}",
+    )
+}}
 with source as (
 
-    select * from {{ source('raw', 'orders') }}
+    {{ voc360.incremental_source('raw', 'orders', ['order_id']) }}
 
 ),
 

@@ -1,7 +1,16 @@
 -- Web clickstream events, one row per event_id (the first version landed).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='fail',
+        pre_hook="{{ voc360.delete_landed_window() }}",
+    )
+}}
 with source as (
 
-    select * from {{ source('raw', 'web_events') }}
+    {{ voc360.incremental_source('raw', 'web_events', ['event_id']) }}
 
 ),
 

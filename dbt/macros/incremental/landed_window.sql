@@ -1,0 +1,54 @@
+{#
+    Incremental staging driven by the landing partitions (export days) of a run.
+
+    A Dagster run passes the partition window as vars min_date / max_date (inclusive export days); the
+    window is widened back by var lookback_days, so a late file that re-landed an older export day (the
+    sensor re-lands it) is picked up by the next run. Without vars the window covers all time.
+
+    An incremental run rebuilds exactly the keys that occur in the window: every landed copy of those keys
+    is read again, from any export day, so the earliest landed copy still wins the dedupe whatever order the
+    days were loaded in; rows whose winning copy came from the window are deleted first (pre-hook
+    delete_landed_window), so a record that a corrected re-export no longer carries disappears too. The
+    result equals a full build for any window.
+#}
+
+{% macro landed_window_bounds() -%}
+    {%- set lookback = var('lookback_days') | int -%}
+    {%- set first = modules.datetime.date.fromisoformat(var('min_date') | string) -%}
+    {%- set last = modules.datetime.date.fromisoformat(var('max_date') | string) -%}
+    {%- if first > last -%}
+        {{ exceptions.raise_compiler_error("var min_date " ~ first ~ " is after max_date " ~ last) }}
+    {%- endif -%}
+    {{ return([(first - modules.datetime.timedelta(days=lookback)).isoformat(), last.isoformat()]) }}
+{%- endmacro %}
+
+
+{% macro in_landed_window(column) -%}
+    {%- set bounds = voc360.landed_window_bounds() -%}
+    {{ column }} between cast('{{ bounds[0] }}' as date) and cast('{{ bounds[1] }}' as date)
+{%- endmacro %}
+
+
+{# The raw rows to (re)build: all of them in a full build, else every landed copy of the keys in the window. #}
+{% macro incremental_source(source_name, table_name, key_columns) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    select * from {{ relation }} as landed
+    {%- if is_incremental() %}
+    where exists (
+        select 1
+        from {{ relation }} as in_window
+        where {{ voc360.in_landed_window('in_window._partition_date') }}
+        {%- for key in key_columns %}
+            and in_window.{{ key }} is not distinct from landed.{{ key }}
+        {%- endfor %}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+
+{# pre_hook of an incremental staging model: drop the rows whose winning copy was landed in the window. #}
+{% macro delete_landed_window() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ voc360.in_landed_window('_partition_date') }}
+    {%- endif -%}
+{%- endmacro %}

@@ -16,6 +16,7 @@ from dagster_project.jobs import (
     transform_job,
 )
 from dagster_project.resources import build_resources
+from dagster_project.sensors import landing_sensor
 
 dbt_layers = dbt_layer_assets()
 publish_assets = [build_publish_asset([dbt_layers["marts"]])] if "marts" in dbt_layers else []
@@ -25,5 +26,6 @@ defs = dg.Definitions(
     asset_checks=[*freshness_checks, *identity_checks, *mart_checks],
     jobs=[build_all_job, land_job, transform_job, freshness_job],
     schedules=[daily_schedule, freshness_schedule],
+    sensors=[landing_sensor],
     resources=build_resources(),
 )

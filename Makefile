@@ -18,7 +18,7 @@ DOCS_PORT ?= 8080
 # dbt reads the build database path from the environment (parse only needs it set).
 export VOC360_WAREHOUSE_PATH ?= $(CURDIR)/warehouse/voc360.duckdb
 
-.PHONY: demo install world parse build summary test ui dashboard docs chromium clean
+.PHONY: demo install world parse build summary test ui dashboard docs chromium bench clean
 
 ## demo: install, generate the sample world, materialise every asset through Dagster, print a summary
 demo: install world parse build
@@ -73,6 +73,12 @@ dictionary: install
 chromium:
 	@dpkg -s chromium fonts-wqy-zenhei >/dev/null 2>&1 || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; }
+
+## bench: generate a world at SCALE (small, default, medium, large), build it through Dagster, write bench/results/
+SCALE ?= small
+REPEAT ?= 3
+bench: install
+	$(BIN)/python -m bench.run --scale $(SCALE) --repeat $(REPEAT)
 
 clean:
 	rm -rf landing ground_truth warehouse .dagster_home dbt/target dbt/logs test-artifacts

@@ -1,0 +1,130 @@
+"""The Markdown table of a benchmark result (medians over repetitions), with the issue's targets."""
+
+from __future__ import annotations
+
+GIB = 2**30
+
+# label, median key, scale factor for display, unit, target (operator, bound) or None
+SUMMARY = (
+    ("generation (world incl. the extra day)", "generation.seconds", 1, "s", None),
+    ("generator lines written per second", "generation.lines_per_second", 1, "lines/s", (">=", 1_000_000)),
+    ("generator event lines (web+app) per second", "generation.event_lines_per_second", 1, "lines/s", None),
+    ("full build (`voc360 build`, wall)", "full_build.seconds", 1, "s", None),
+    ("  landing run", "full_build.runs.voc360_land.seconds", 1, "s", None),
+    ("  transform run", "full_build.runs.voc360_transform.seconds", 1, "s", None),
+    ("engine floor (compiled SQL + ML steps, one connection)", "floor.seconds", 1, "s", None),
+    ("  floor: dbt models", "floor.dbt_seconds", 1, "s", None),
+    ("  floor: Python steps", "floor.python_seconds", 1, "s", None),
+    ("transform / floor", "ratios.transform_over_floor", 1, "x", None),
+    ("transform / floor, both excluding embeddings", "ratios.transform_excl_embeddings_over_floor_excl_embeddings",
+     1, "x", ("<=", 1.5)),
+    ("incremental day (`voc360 build` of one new day, wall)", "incremental.seconds", 1, "s", None),
+    ("incremental day / full build", "ratios.incremental_over_full_build", 100, "%", ("<", 5)),
+    ("embedding, full build: texts", "full_build.embedding.texts", 1, "", None),
+    ("embedding, full build: newly embedded", "full_build.embedding.embedded_new", 1, "", None),
+    ("embedding, full build: texts/s (new)", "full_build.embedding.embedding_texts_per_second", 1, "texts/s", None),
+    ("embedding, incremental day: newly embedded", "incremental.embedding.embedded_new", 1, "", None),
+    ("embedding, incremental day: from cache", "incremental.embedding.embedded_from_cache", 1, "", None),
+    ("embedding, incremental day: texts/s (mostly cached)", "incremental.embedding.embedding_texts_per_second",
+     1, "texts/s", None),
+    ("embedding, floor re-run of the same texts: newly embedded", "floor.embedded_new", 1, "", ("==", 0)),
+    ("peak RSS, generation", "generation.peak_rss_bytes", 1 / GIB, "GiB", ("<", 6)),
+    ("peak RSS, full build (process tree)", "full_build.peak_rss_bytes", 1 / GIB, "GiB", ("<", 6)),
+    ("peak RSS, floor", "floor.peak_rss_bytes", 1 / GIB, "GiB", None),
+    ("peak RSS, incremental day", "incremental.peak_rss_bytes", 1 / GIB, "GiB", ("<", 6)),
+    ("warehouse on disk after the full build", "warehouse_bytes.total", 1 / GIB, "GiB", None),
+    ("  build database voc360.duckdb", "warehouse_bytes.voc360.duckdb", 1 / GIB, "GiB", None),
+    ("  serving.duckdb (published copy)", "warehouse_bytes.serving.duckdb", 1 / GIB, "GiB", None),
+    ("definitions load (import incl. dbt manifest)", "definitions_load.import_seconds", 1, "s", ("<", 3)),
+    ("definitions load (fresh process, wall)", "definitions_load.process_seconds", 1, "s", None),
+)
+
+_OPS = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b, "==": lambda a, b: a == b}
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 1000 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def _target(value: float | None, target) -> str:
+    if target is None:
+        return ""
+    op, bound = target
+    verdict = "" if value is None else (" met" if _OPS[op](value, bound) else " **missed**")
+    return f"{op} {_fmt(bound)}{verdict}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def _per_name(median: dict, prefix: str) -> dict[str, float]:
+    return {k[len(prefix):]: v for k, v in median.items() if k.startswith(prefix)}
+
+
+def render_markdown(result: dict) -> str:
+    median, machine = result.get("median", {}), result["machine"]
+    reps = result["repetitions"]
+    lines = [
+        f"# Benchmark `{result['scale']}`: {result['customers']:,} customers, {result['days']} days",
+        "",
+        f"- command: `{result['command']}`, started {result['started_at']}, status **{result.get('status')}**, "
+        f"{len(reps)} repetition(s), medians below",
+        f"- machine: {machine['cpu_model']}, {machine['logical_cores']} logical cores, {machine['ram_gib']} GiB RAM "
+        f"(load average at start {machine['load_average_at_start']}; the cores are shared with other work, so "
+        "times are upper bounds)",
+        f"- code: commit {result['git']['commit'][:10]}, "
+        + ("exported from git (uncommitted changes not measured)" if result.get("code") == "head"
+           else f"working tree with {result['git']['dirty_files']} uncommitted files"),
+    ]
+    for rep in reps:
+        for key in ("stopped", "failed"):
+            if key in rep:
+                message = rep[key].strip().splitlines()
+                lines.append(f"- repetition {rep['repetition']} {key} in phase {message[0]} ... {message[-1]}"
+                             if len(message) > 1 else f"- repetition {rep['repetition']} {key} in phase {message[0]}")
+    if median.get("incremental.incremental_models") == 0:
+        lines.append("- the dbt project has no incremental models yet: the incremental day lands one partition and "
+                     "then rebuilds every model downstream in full")
+    lines += ["", *_table(["measure", "median", "target"], [
+        [label, f"{_fmt(median[key] * scale)} {unit}".strip(), _target(median[key] * scale, target)]
+        for label, key, scale, unit, target in SUMMARY if key in median])]
+
+    generated = _per_name(median, "generation.lines.")
+    raw = {k.rsplit(".", 1)[0] for k in _per_name(median, "raw_rows.")}
+    if generated or raw:
+        lines += ["", "Rows per source (generated lines include the extra day; raw counts are the full build's history):",
+                  "", *_table(["source", "generated lines", "raw read", "raw loaded", "raw rejected"], [
+                      [s, _fmt(generated.get(s, 0)), *(_fmt(median.get(f"raw_rows.{s}.{k}", 0))
+                                                       for k in ("read", "loaded", "rejected"))]
+                      for s in sorted(set(generated) | raw)])]
+
+    steps = {}
+    for phase in ("full_build", "incremental"):
+        for job in ("voc360_land", "voc360_transform"):
+            for step, seconds in _per_name(median, f"{phase}.runs.{job}.steps.").items():
+                steps.setdefault(step, {})[phase] = seconds
+    floor_steps = _per_name(median, "floor.steps.")
+    if steps:
+        lines += ["", "Dagster steps (seconds from step start to success in the run's event log):", "",
+                  *_table(["step", "full build", "incremental day"], [
+                      [s, _fmt(t.get("full_build", 0)), _fmt(t["incremental"]) if "incremental" in t else ""]
+                      for s, t in sorted(steps.items(), key=lambda kv: -kv[1].get("full_build", 0))])]
+    models = _per_name(median, "full_build.dbt_models.")
+    if models:
+        incremental = _per_name(median, "incremental.dbt_models.")
+        lines += ["", "dbt models (execution time from run_results.json; the floor runs the same compiled SQL):", "",
+                  *_table(["model", "full build", "floor", "incremental day"], [
+                      [m, _fmt(t), _fmt(floor_steps[m]) if m in floor_steps else "",
+                       _fmt(incremental[m]) if m in incremental else ""]
+                      for m, t in sorted(models.items(), key=lambda kv: -kv[1])])]
+        tests = _per_name(median, "full_build.dbt_tests_seconds_by_layer.")
+        lines += ["", "dbt tests, summed execution time per layer (full build): "
+                  + ", ".join(f"{layer} {_fmt(s)} s" for layer, s in sorted(tests.items()))]
+    python_steps = {k: v for k, v in floor_steps.items() if "/" in k}
+    if python_steps:
+        lines += ["", "Floor, Python steps: " + ", ".join(f"{k} {_fmt(v)} s" for k, v in python_steps.items())]
+    return "\n".join(lines) + "\n"

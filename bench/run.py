@@ -310,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         if rep is not None:
             reps[:] = [r for r in reps if r["repetition"] != rep["repetition"]] + [rep]
         result["median"] = medians(reps)
+        result["machine"]["load_average_last"] = [round(x, 2) for x in os.getloadavg()]
         result["status"] = ("failed" if any("failed" in r for r in reps)
                             else "partial" if any("stopped" in r for r in reps) else "complete")
         (args.out / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")

@@ -6,6 +6,7 @@ saved under test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -405,3 +406,88 @@ def test_customer_lookup_shows_one_persons_profile_tags_and_timeline(build: Buil
     page.get_by_label("Person id").fill("P-not-a-person")
     page.get_by_label("Person id").press("Enter")
     page.wait_for_selector('[data-testid="stAlert"]:has-text("No person P-not-a-person")')
+
+
+# -- the Dagster UI ------------------------------------------------------------------------------------------------
+def test_every_asset_has_a_description_owner_kinds_and_group_and_tables_a_column_schema():
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    nodes = [graph.get(key) for key in graph.get_all_asset_keys()]
+    lacking = {
+        node.key.to_user_string(): [name for name, value in
+                                    [("description", node.description), ("owners", node.owners),
+                                     ("kinds", node.kinds), ("group", node.group_name)] if not value]
+        for node in nodes
+    }
+    assert not {key: missing for key, missing in lacking.items() if missing}
+    # landing declares its columns; the marts document every column in YAML (every dbt model also reports its
+    # columns as built when it materialises: test_dbt_outputs_carry_row_count_columns_and_a_masked_preview)
+    tables = [node for node in nodes if node.group_name in ("landing", "marts")]
+    assert len(tables) > 20
+    assert all(node.metadata["dagster/column_schema"].columns for node in tables)
+    kinds = set().union(*(node.kinds for node in nodes))
+    assert {"duckdb", "dbt", "python", "sentence-transformers", "great-expectations", "matplotlib"} <= kinds
+    assert {node.key.to_user_string() for node in nodes if node.group_name == "reports"} == {
+        "reports/kpi_trends", "reports/topic_trends", "reports/topic_churn_lift"}
+
+
+def test_report_assets_attach_plots_drawn_from_the_serving_database(build: Build, monkeypatch):
+    import base64
+    import io
+
+    import dagster as dg
+    from matplotlib import image
+
+    from dagster_project.assets.reports import report_assets
+    from voc360.settings import get_settings
+
+    monkeypatch.setenv("VOC360_WAREHOUSE_DIR", build.env["VOC360_WAREHOUSE_DIR"])
+    get_settings.cache_clear()
+    try:
+        result = dg.materialize(report_assets)
+    finally:
+        get_settings.cache_clear()
+    assert result.success
+    serving = serving_of(build)
+    for asset in report_assets:
+        (materialization,) = result.asset_materializations_for_node(asset.op.name)
+        metadata = materialization.metadata
+        encoded = re.fullmatch(r"!\[plot\]\(data:image/png;base64,(.+)\)", metadata["plot"].value).group(1)
+        picture = image.imread(io.BytesIO(base64.b64decode(encoded)), format="png")
+        assert picture.shape[0] > 200 and picture.shape[1] > 400
+        assert picture[..., :3].std() > 0.05  # something is drawn
+        assert metadata["dagster/row_count"].value > 0
+        assert metadata["build_id"].value == query(serving, "select build_id from voc360_meta.publications")["build_id"][0]
+    # the numbers beside the KPI plot are those of the mart
+    kpi = next(m for m in result.asset_materializations_for_node("reports__kpi_trends"))
+    months = query(serving, "select count(*) as n from marts.kpi_monthly where channel = 'all'")["n"][0]
+    assert kpi.metadata["dagster/row_count"].value == months
+
+
+def test_dbt_outputs_carry_row_count_columns_and_a_masked_preview(tmp_path):
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
+
+    from dagster_project.assets.dbt import with_table_metadata
+
+    database = tmp_path / "w.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema staging")
+        con.execute("create table staging.stg_notes as select range as note_id, "
+                    "'call me on 13812345678 or a.b@example.com' as body from range(7)")
+    manifest = {"nodes": {"model.voc360.stg_notes": {
+        "schema": "staging", "alias": "stg_notes", "columns": {"note_id": {"description": "The note."}}}}}
+    unrelated = dg.AssetObservation(asset_key="other")
+    events = [dg.Output(None, "stg_notes", metadata={"unique_id": "model.voc360.stg_notes"}), unrelated]
+
+    output, passed_on = with_table_metadata(events, manifest, DuckDBResource(database=str(database)))
+    assert passed_on is unrelated
+    metadata = output.metadata
+    assert metadata["dagster/row_count"].value == 7
+    columns = metadata["dagster/column_schema"].schema.columns
+    assert [(c.name, c.type, c.description) for c in columns] == [
+        ("note_id", "BIGINT", "The note."), ("body", "VARCHAR", None)]
+    preview = metadata["preview"].value
+    assert preview.count("call me on") == 5  # five rows, the phone number and e-mail masked
+    assert "13812345678" not in preview and "example.com" not in preview

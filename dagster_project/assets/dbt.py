@@ -13,7 +13,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.partitions import DbtWindowConfig, dbt_window_args
+from voc360.quality import MART_RULES
 from voc360.settings import DBT_PROJECT_DIR, get_settings
 
 get_settings()  # exports the warehouse path and salt that profiles.yml reads
@@ -26,8 +28,14 @@ dbt_project.prepare_if_dev()
 LAYERS = ("staging", "intermediate", "features", "marts")
 
 
+# Who answers for a layer's models: the platform team builds the plumbing, analytics owns what analysts read.
+LAYER_OWNERS = {"staging": "team:data-platform", "intermediate": "team:data-platform",
+                "features": "team:data-platform", "marts": "team:analytics"}
+
+
 class Voc360DbtTranslator(DagsterDbtTranslator):
-    """Groups follow the dbt layer folders; kinds name the engine."""
+    """Groups follow the dbt layer folders; owners the layer; kinds name the engine (and the Great Expectations
+    gate of the key marts). Descriptions and column schemas come from the dbt YAML."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -35,7 +43,9 @@ class Voc360DbtTranslator(DagsterDbtTranslator):
         if node is None or node["resource_type"] not in ("model", "seed", "snapshot"):
             return spec
         layer = node["fqn"][1] if len(node["fqn"]) > 2 else "dbt"
-        return spec.replace_attributes(group_name=layer, kinds={"dbt", "duckdb"})
+        kinds = {"dbt", "duckdb", *(["great-expectations"] if node["name"] in MART_RULES else [])}
+        owners = [LAYER_OWNERS.get(layer, "team:data-platform")]
+        return spec.replace_attributes(group_name=layer, kinds=kinds, owners=owners)
 
 
 @functools.cache  # one definition per layer, shared by every module that needs its keys
@@ -65,16 +75,18 @@ def build_layer_assets(layer: str) -> dg.AssetsDefinition:
             # Nobody reads dbt's output any more: stop it rather than let it block on a full pipe.
             invocation.process.terminate()
         invocation.process.wait()
-        yield from with_row_counts(events, invocation.manifest, warehouse)
+        yield from with_table_metadata(events, invocation.manifest, warehouse)
         if failure is not None:
             raise failure
 
     return layer_models
 
 
-def with_row_counts(events: list, manifest: Mapping[str, Any], warehouse: DuckDBResource) -> Iterator:
+def with_table_metadata(events: list, manifest: Mapping[str, Any], warehouse: DuckDBResource) -> Iterator:
+    """dbt's events, each model's output with its row count, its columns as built (DuckDB types, descriptions
+    from the YAML, so a column the YAML does not list still shows) and a preview of its first rows."""
     outputs = [e for e in events if isinstance(e, dg.Output) and "unique_id" in e.metadata]
-    counts = {}
+    added = {}
     if outputs:
         with warehouse.get_connection() as con:
             for event in outputs:
@@ -82,10 +94,11 @@ def with_row_counts(events: list, manifest: Mapping[str, Any], warehouse: DuckDB
                 node = manifest["nodes"][unique_id]
                 # schema and alias only: the database name in the manifest is that of the file dbt parsed with
                 relation = f'"{node["schema"]}"."{node["alias"]}"'
-                counts[unique_id] = con.execute(f"select count(*) from {relation}").fetchone()[0]
+                descriptions = {name: column.get("description") for name, column in node.get("columns", {}).items()}
+                added[unique_id] = table_metadata(con, relation, descriptions)
     for event in events:
         if isinstance(event, dg.Output) and "unique_id" in event.metadata:
-            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[event.metadata["unique_id"].value]})
+            event = event.with_metadata({**event.metadata, **added[event.metadata["unique_id"].value]})
         yield event
 
 

@@ -12,6 +12,7 @@ from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.dbt import build_layer_assets
+from dagster_project.assets.table_metadata import table_metadata
 from ml import identity
 from voc360.settings import get_settings
 
@@ -62,6 +63,7 @@ def splink_matches(
         records = identity.splink_input(con)
         result = identity.deduplicate(records, settings)
         rows = identity.write_matches(con, result.matches)
+        table = table_metadata(con, "identity.splink_matches")
     context.log.info(
         f"Splink: {result.records} records {result.record_types}, {result.pairs_scored} pairs at or above "
         f"{settings.review_floor}, {result.links} links at or above {settings.match_threshold}"
@@ -83,7 +85,7 @@ def splink_matches(
             .sort_values("match_probability", ascending=False)
             .head(10)[["record_key_l", "record_key_r", "match_probability", "evidence"]]
         ),
-        "dagster/row_count": rows,
+        **table,
     }
     truth_dir = get_settings().ground_truth_dir
     if (truth_dir / "identity_map.csv").exists():

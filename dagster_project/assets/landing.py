@@ -27,7 +27,7 @@ def build_landing_asset(source: Source) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         # A range of days is loaded in one run and one transaction.
         backfill_policy=dg.BackfillPolicy.single_run(),
-        kinds={"duckdb", "python"},
+        kinds={"duckdb", "python", "great-expectations"},
         owners=[f"team:{source.owner}"],
         metadata={
             "primary_key": ", ".join(source.primary_key),

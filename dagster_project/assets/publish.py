@@ -63,7 +63,10 @@ def build_publish_asset(published: Sequence[dg.AssetsDefinition]) -> dg.AssetsDe
                 "build_id": result.build_id,
                 "serving_database": dg.MetadataValue.path(str(result.serving_db)),
                 "tables": len(result.tables),
-                "rows": sum(t.row_count for t in result.tables),
+                "dagster/row_count": result.row_count,
+                "published_tables": dg.MetadataValue.md(
+                    "| table | rows |\n|---|---:|\n" + "\n".join(f"| {t.name} | {t.row_count:,} |" for t in result.tables)
+                ),
                 "checks_passed": len(passed),
                 "seconds": round(result.seconds, 2),
             }

@@ -28,6 +28,10 @@ SUMMARY = (
     ("embedding, incremental day: texts/s (mostly cached)", "incremental.embedding.embedding_texts_per_second",
      1, "texts/s", None),
     ("embedding, floor re-run of the same texts: newly embedded", "floor.embedded_new", 1, "", ("==", 0)),
+    ("embedding outside the pipeline: transformer, cold cache", "bare.transformer_texts_per_second", 1, "texts/s",
+     None),
+    ("embedding outside the pipeline: static table", "bare.static_texts_per_second", 1, "texts/s", (">=", 20_000)),
+    ("pipeline embedding speed / bare transformer", "bare.pipeline_over_bare", 1, "x", None),
     ("peak RSS, generation", "generation.peak_rss_bytes", 1 / GIB, "GiB", ("<", 6)),
     ("peak RSS, full build (process tree)", "full_build.peak_rss_bytes", 1 / GIB, "GiB", ("<", 6)),
     ("peak RSS, floor", "floor.peak_rss_bytes", 1 / GIB, "GiB", None),
@@ -66,7 +70,14 @@ def _per_name(median: dict, prefix: str) -> dict[str, float]:
 
 
 def render_markdown(result: dict) -> str:
-    median, machine = result.get("median", {}), result["machine"]
+    median, machine = dict(result.get("median", {})), result["machine"]
+    bare = result.get("bare_embedding") or {}
+    if "transformer_texts_per_second" in bare:
+        median["bare.transformer_texts_per_second"] = bare["transformer_texts_per_second"]
+        median["bare.static_texts_per_second"] = bare["static_texts_per_second"]
+        pipeline = median.get("full_build.embedding.embedding_texts_per_second")
+        if pipeline:
+            median["bare.pipeline_over_bare"] = round(pipeline / bare["transformer_texts_per_second"], 3)
     reps = result["repetitions"]
     lines = [
         f"# Benchmark `{result['scale']}`: {result['customers']:,} customers, {result['days']} days",

@@ -192,6 +192,24 @@ def definitions_load(env: dict, repeat: int = 3) -> dict:
             "process_seconds": round(statistics.median(processes), 3)}
 
 
+def bare_embedding(env: dict, deadline: float | None) -> dict:
+    """bench/embedding_speed.py outside the pipeline: transformer into a cold cache, cache hits, static table."""
+    project = Path(env["PYTHONPATH"])
+    measured = _checked(run_measured(
+        [sys.executable, str(Path(__file__).resolve().parent / "embedding_speed.py"), "--texts", "2000",
+         "--static-texts", "50000", "--static-dir", str(Path(env["VOC360_WAREHOUSE_DIR"]).parent / "static")],
+        env=env, cwd=project, deadline=deadline), "bench/embedding_speed.py")
+    out = measured.stdout
+    stats = json.loads(out[out.index("{"):])
+    return {
+        "model": stats["model"],
+        "transformer_texts_per_second": stats["transformer_cold"]["texts_per_second"],
+        "cache_hit_texts_per_second": stats["cache_hit"]["texts_per_second"],
+        "static_texts_per_second": stats["static_encode"]["texts_per_second"],
+        "seconds": round(measured.seconds, 3),
+    }
+
+
 def incremental_models(project: Path) -> int:
     nodes = json.loads((project / "dbt" / "target" / "manifest.json").read_text())["nodes"].values()
     return sum(1 for n in nodes if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental")
@@ -211,6 +229,18 @@ def ratios(rep: dict) -> dict:
     if full and inc:
         out["incremental_over_full_build"] = round(inc["seconds"] / full["seconds"], 4)
     return out
+
+
+def progress_at_stop(root: Path) -> dict:
+    """What a stopped repetition had got through: files landed, and the steps its Dagster runs finished."""
+    from bench import runlog
+
+    landing = [f for f in (root / "landing").rglob("*") if f.is_file()]
+    progress: dict = {"landing_files": len(landing), "landing_bytes": sum(f.stat().st_size for f in landing)}
+    if (root / "dagster_home" / "storage").exists():
+        instance = runlog.instance_at(root / "dagster_home")
+        progress["runs"] = [runlog.run_summary(instance, record) for record in instance.get_run_records()]
+    return progress
 
 
 def repetition(scale: str, index: int, workdir: Path, project: Path, deadline: float | None, save) -> dict:
@@ -242,6 +272,7 @@ def repetition(scale: str, index: int, workdir: Path, project: Path, deadline: f
             rep["ratios"] = ratios(rep)
     except DeadlineExceeded as exc:
         rep["stopped"] = f"{rep['running']}: {exc}"
+        rep["progress_at_stop"] = progress_at_stop(root)
     except Exception as exc:  # noqa: BLE001 - written into the result, then the run stops
         rep["failed"] = f"{rep['running']}: {exc}"
     finally:
@@ -287,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop the phase running when this much wall-clock time has passed; keep what was measured")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     parser.add_argument("--keep", action="store_true", help="keep the generated worlds and warehouses")
+    parser.add_argument("--no-bare-embeddings", dest="bare_embeddings", action="store_false",
+                        help="skip the embedding speed outside the pipeline (bench/embedding_speed.py, once per run)")
     parser.add_argument("--code", choices=("head", "worktree"), default="head",
                         help="measure the committed code (an export of HEAD, default) or the working tree as it is")
     args = parser.parse_args(argv)
@@ -322,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(args.workdir / f"{args.scale}-{index}", ignore_errors=True)
         if "stopped" in rep or "failed" in rep:
             break
+    if args.bare_embeddings and result["status"] == "complete":
+        try:
+            result["bare_embedding"] = bare_embedding(world_env(args.workdir / "bare", project), deadline)
+        except (DeadlineExceeded, RuntimeError) as exc:
+            result["bare_embedding"] = {"error": str(exc).splitlines()[0]}
     save()
     print(f"{result['status']}: {args.out / stem}.json and .md")
     return 0 if result["status"] == "complete" else 2

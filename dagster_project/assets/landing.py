@@ -4,10 +4,12 @@ import datetime as dt
 import warnings
 
 import dagster as dg
+import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.checks.gx import gx_check_result
 from dagster_project.partitions import daily_partitions
+from ml.text import mask_pii
 from voc360.landing import load_days
 from voc360.quality import validate_raw_partitions
 from voc360.registry import Source, load_registry
@@ -15,6 +17,23 @@ from voc360.settings import get_settings
 
 # Single-run backfills are what make a range of days one run and one transaction; the API is marked beta.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+
+
+def masked_preview(con, source: Source, day: dt.date) -> pd.DataFrame:
+    """The first rows of a landed day for the asset's metadata: PII columns left out, free text masked.
+
+    Raw holds personal data as exported; Dagster's event log is read by everyone who opens the UI.
+    """
+    columns = [c for c in source.column_names if c not in source.pii] + ["_extra", "_source_file", "_line_number"]
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    preview = con.execute(
+        f"select {column_list} from raw.{source.name} "
+        "where _partition_date = ? order by _source_file, _line_number limit 5",
+        [day],
+    ).df()
+    for column in [*source.text_columns, "_extra"]:
+        preview[column] = preview[column].map(lambda text: None if text is None else mask_pii(text))
+    return preview
 
 
 def build_landing_asset(source: Source) -> dg.AssetsDefinition:
@@ -59,11 +78,7 @@ def build_landing_asset(source: Source) -> dg.AssetsDefinition:
         with warehouse.get_connection() as con:
             report = load_days(con, source, days, get_settings().landing_dir)
             total_rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
-            preview = con.execute(
-                f"select * exclude (_loaded_at) from raw.{source.name} "
-                "where _partition_date = ? order by _source_file, _line_number limit 5",
-                [days[-1]],
-            ).df()
+            preview = masked_preview(con, source, days[-1])
             outcome = validate_raw_partitions(con, source, days)
         context.log.info(
             f"{source.name} {days[0]}..{days[-1]}: {report.files} files, read {report.rows_read}, "

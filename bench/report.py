@@ -87,9 +87,9 @@ def render_markdown(result: dict) -> str:
         f"- machine: {machine['cpu_model']}, {machine['logical_cores']} logical cores, {machine['ram_gib']} GiB RAM "
         f"(load average at start {machine['load_average_at_start']}, at the end "
         f"{machine.get('load_average_last')}; the cores are shared with other work, so times are upper bounds)",
-        f"- code: commit {result['git']['commit'][:10]}, "
-        + ("exported from git (uncommitted changes not measured)" if result.get("code") == "head"
-           else f"working tree with {result['git']['dirty_files']} uncommitted files"),
+        f"- code: commit {result['git']['commit'][:10]} ({result['git'].get('subject', '')[:80]}), "
+        + (f"working tree with {result['git']['dirty_files']} uncommitted files" if result.get("code") == "worktree"
+           else "exported from git (uncommitted changes not measured)"),
     ]
     for rep in reps:
         for key in ("stopped", "failed"):

@@ -42,14 +42,14 @@ DEFINITIONS_PROBE = (
 )
 
 
-def snapshot(workdir: Path) -> Path:
-    """The committed code (HEAD) exported to `workdir/src`, with this harness copied in and dbt's manifest parsed.
+def snapshot(workdir: Path, revision: str) -> Path:
+    """A commit exported to `workdir/src`, with this harness copied in and dbt's manifest parsed.
 
     Benchmarks measure a known commit, not whatever is half-edited in the working tree."""
     src = workdir / "src"
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
+    archive = subprocess.run(["git", "archive", revision], cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     (src / "bench").mkdir(exist_ok=True)
     for module in Path(__file__).resolve().parent.glob("*.py"):
@@ -302,11 +302,13 @@ def medians(reps: list[dict]) -> dict[str, float]:
     return {key: round(statistics.median(v), 4) for key, v in sorted(values.items())}
 
 
-def git_state() -> dict:
+def git_state(revision: str) -> dict:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()
 
-    return {"commit": git("rev-parse", "HEAD"), "dirty_files": len(git("status", "--porcelain").splitlines())}
+    commit = git("rev-parse", "HEAD" if revision == "worktree" else revision)
+    return {"commit": commit, "subject": git("log", "-1", "--format=%s", commit),
+            "dirty_files": len(git("status", "--porcelain").splitlines())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -320,8 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated worlds and warehouses")
     parser.add_argument("--no-bare-embeddings", dest="bare_embeddings", action="store_false",
                         help="skip the embedding speed outside the pipeline (bench/embedding_speed.py, once per run)")
-    parser.add_argument("--code", choices=("head", "worktree"), default="head",
-                        help="measure the committed code (an export of HEAD, default) or the working tree as it is")
+    parser.add_argument("--code", default="HEAD",
+                        help="a git revision to export and measure (default HEAD), or 'worktree' for the tree as it is")
     args = parser.parse_args(argv)
 
     deadline = time.monotonic() + args.budget_minutes * 60 if args.budget_minutes else None
@@ -331,11 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "scale": args.scale, "customers": customers, "days": days,
         "command": "python -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:]),
-        "started_at": started.isoformat(timespec="seconds"), "machine": describe_machine(), "git": git_state(),
+        "started_at": started.isoformat(timespec="seconds"), "machine": describe_machine(), "git": git_state(args.code),
         "repetitions": [],
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    project = snapshot(args.workdir) if args.code == "head" else PROJECT_ROOT
+    project = PROJECT_ROOT if args.code == "worktree" else snapshot(args.workdir, args.code)
     result["code"] = args.code
 
     def save(rep: dict | None = None) -> None:

@@ -66,7 +66,7 @@ def start_dashboard() -> Iterator:
             [sys.executable, "-m", "dashboard", "--server.port", str(port)],
             env={**env, "VOC360_WAREHOUSE_DIR": str(warehouse_dir)}, cwd=PROJECT_ROOT, stdout=log, stderr=log,
         )
-        processes.append(process)
+        processes.append((process, log))
         url = f"http://localhost:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -81,9 +81,10 @@ def start_dashboard() -> Iterator:
             time.sleep(0.5)
 
     yield start
-    for process in processes:
+    for process, log in processes:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -116,12 +117,14 @@ def page(browser):
 
 # -- reading a rendered page ---------------------------------------------------------------------------------------
 def settled(page) -> None:
-    """Waits until the app is connected and its script has finished running, and nothing failed."""
+    """Waits until the app is connected, its script has finished running and every element is drawn (Streamlit
+    shows a skeleton while an element's code loads), and checks that nothing failed."""
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
     page.wait_for_function(
         "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
         " return app.dataset.testScriptState === 'notRunning'"
-        " && document.querySelector('[data-testid=\"stMain\"] h1') !== null; }"
+        " && document.querySelector('[data-testid=\"stMain\"] h1') !== null"
+        " && document.querySelector('[data-testid^=\"stSkeleton\"], [data-testid=\"stAppSkeleton\"]') === null; }"
     )
     page.wait_for_timeout(500)  # charts draw after the script has finished
     errors = page.locator('[data-testid="stException"]').all_inner_texts()

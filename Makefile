@@ -18,7 +18,7 @@ DOCS_PORT ?= 8080
 # dbt reads the build database path from the environment (parse only needs it set).
 export VOC360_WAREHOUSE_PATH ?= $(CURDIR)/warehouse/voc360.duckdb
 
-.PHONY: demo install world parse build summary test ui dashboard docs chromium bench clean
+.PHONY: demo install world parse build summary test ui dashboard docs dictionary chromium bench clean
 
 ## demo: install, generate the sample world, materialise every asset through Dagster, print a summary
 demo: install world parse build

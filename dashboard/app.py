@@ -89,6 +89,9 @@ def kpi_page() -> None:
         grain = st.radio("Trend by", ["month", "day"], horizontal=True, key="grain")
         sales = queries.sales_kpis(con, grain)
         service = queries.service_kpis(con, grain)
+    if pd.isna(report):
+        st.info("No orders in the published build yet.")
+        return
 
     sales_now = sales_month[sales_month["period"] == report].set_index("channel")
     service_now = service_month[service_month["period"] == report].set_index("channel")
@@ -105,23 +108,21 @@ def kpi_page() -> None:
                "order is complete. Churn: customers with an order in the 180 days before the cut-off and none in "
                "the 90 days after it.")
 
-    def before(frame: pd.DataFrame, column: str):
+    def all_channels(frame: pd.DataFrame, column: str):
         return frame.loc["all", column] if "all" in frame.index else None
 
+    headline = [  # label, this month, the month before, column, format, colour of a rise
+        ("NPS", sales_now, sales_before, "nps", number, "normal"),
+        ("CSAT", service_now, service_before, "csat", percent, "normal"),
+        ("First response, median (min)", service_now, service_before, "first_response_minutes_median", number,
+         "inverse"),
+        ("Resolution rate", service_now, service_before, "resolution_rate", percent, "normal"),
+        ("AOV", sales_now, sales_before, "aov", lambda v: number(v, 2), "normal"),
+    ]
     cells = [*st.columns(4), *st.columns(4)[:3]]
-    cells[0].metric("NPS", number(sales_now.loc["all", "nps"]),
-                    change(sales_now.loc["all", "nps"], before(sales_before, "nps"), number))
-    cells[1].metric("CSAT", percent(service_now.loc["all", "csat"]),
-                    change(service_now.loc["all", "csat"], before(service_before, "csat"), percent))
-    cells[2].metric("First response, median (min)", number(service_now.loc["all", "first_response_minutes_median"]),
-                    change(service_now.loc["all", "first_response_minutes_median"],
-                           before(service_before, "first_response_minutes_median"), number),
-                    delta_color="inverse")
-    cells[3].metric("Resolution rate", percent(service_now.loc["all", "resolution_rate"]),
-                    change(service_now.loc["all", "resolution_rate"], before(service_before, "resolution_rate"),
-                           percent))
-    cells[4].metric("AOV", number(sales_now.loc["all", "aov"], 2),
-                    change(sales_now.loc["all", "aov"], before(sales_before, "aov"), lambda v: number(v, 2)))
+    for cell, (label, now, before, column, formatted, colour) in zip(cells, headline):
+        this, last = all_channels(now, column), all_channels(before, column)
+        cell.metric(label, formatted(this), change(this, last, formatted), delta_color=colour)
     if len(month_one):
         cohort = month_one.iloc[-1]
         cells[5].metric(f"Retention, month 1 (cohort {month(cohort['cohort_month'])})",

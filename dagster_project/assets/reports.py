@@ -44,13 +44,20 @@ def new_figure(panels: int) -> tuple[Figure, list]:
     return figure, axes
 
 
+def _no_data(axis) -> None:
+    axis.text(0.5, 0.5, "no data in this build", ha="center", va="center", transform=axis.transAxes, color="grey")
+
+
 def _lines(axis, frame: pd.DataFrame, x: str, y: str, series: str, title: str, legend: bool = True) -> None:
-    for name, rows in frame.dropna(subset=[y]).groupby(series, sort=True):
+    drawn = frame.dropna(subset=[y])
+    for name, rows in drawn.groupby(series, sort=True):
         axis.plot(rows[x], rows[y], marker="o", label=str(name), linewidth=2.5 if name == "all" else 1.2)
     axis.set_title(title)
     axis.grid(alpha=0.3)
     axis.tick_params(axis="x", labelrotation=30, labelsize=8)
-    if legend:  # below the plot, where it hides no line
+    if drawn.empty:
+        _no_data(axis)
+    elif legend:  # below the plot, where it hides no line
         axis.legend(prop={"family": FONTS, "size": 7}, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
 
 
@@ -101,6 +108,8 @@ def churn_lift_plot(con: duckdb.DuckDBPyConnection) -> tuple[Figure, pd.DataFram
     axis.set_xlabel("churn lift of customers who raised the topic (95% interval)")
     axis.set_title("Topic -> churn lift")
     axis.grid(axis="x", alpha=0.3)
+    if lift.empty:
+        _no_data(axis)
     return figure, lift.sort_values("lift", ascending=False).reset_index(drop=True)
 
 

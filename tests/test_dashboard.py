@@ -446,6 +446,9 @@ def test_report_assets_attach_plots_drawn_from_the_serving_database(build: Build
     from voc360.settings import get_settings
 
     monkeypatch.setenv("VOC360_WAREHOUSE_DIR", build.env["VOC360_WAREHOUSE_DIR"])
+    # settings export these two to the environment when read: restored after the test like the one above
+    monkeypatch.setenv("VOC360_WAREHOUSE_PATH", str(build.warehouse))
+    monkeypatch.setenv("VOC360_PII_SALT", get_settings().pii_salt)
     get_settings.cache_clear()
     try:
         result = dg.materialize(report_assets)

@@ -18,7 +18,7 @@ import pandas as pd
 from ml import churn as churn_ml
 from ml import clv as clv_ml
 from ml.embeddings import CharNgramEncoder, EmbeddingCache, SentenceTransformerEncoder
-from ml.sentiment import train_sentiment, weak_labels
+from ml.sentiment import SentimentModel, train_sentiment, weak_labels
 from ml.text import detect_script, mask_pii
 from ml.topics import OTHER_TOPIC, TopicRegistry, clustering_scores, fit_topics
 
@@ -80,6 +80,33 @@ def planted_topics(truth_dir: Path) -> pd.DataFrame | None:
     return truth.drop_duplicates("text_id").set_index("text_id")[["topic", "sentiment"]]
 
 
+MIN_SENTIMENT_LABELS = 30
+
+
+def _sentiment(masked: list[str], labels: pd.Series, encoder, cache, settings: TextSettings
+               ) -> tuple[pd.DataFrame, dict]:
+    """Train the sentiment model on the weak labels and apply it; returns per-text sentiment and metadata.
+
+    With too few rated texts to learn from (a world of a few days), the model of the last run that had enough
+    is applied; with none, sentiment stays unknown (null) and the metadata says why."""
+    rated = labels.dropna()
+    metadata: dict = {"sentiment_weak_labels": {k: int(v) for k, v in rated.value_counts().sort_index().items()}}
+    if len(rated) >= MIN_SENTIMENT_LABELS and rated.nunique() >= 2:
+        model, metrics = train_sentiment(masked, labels, encoder, cache, seed=settings.seed)
+        model.save(settings.sentiment_model_path)
+        metadata.update({"sentiment_model": "trained", "sentiment_heldout_accuracy": metrics["accuracy"],
+                         "sentiment_heldout_macro_f1": metrics["macro_f1"]})
+        return model.predict(masked, encoder, cache), metadata
+    if settings.sentiment_model_path.exists():
+        model = SentimentModel.load(settings.sentiment_model_path)
+        if model.encoder_model_id == encoder.model_id:
+            metadata["sentiment_model"] = f"reused ({len(rated)} rated texts in {rated.nunique()} class(es))"
+            return model.predict(masked, encoder, cache), metadata
+    metadata["sentiment_model"] = (f"not trained: {len(rated)} rated texts in {rated.nunique()} class(es); "
+                                   f"need {MIN_SENTIMENT_LABELS} in two classes")
+    return pd.DataFrame({"sentiment": [None] * len(masked), "score": [float("nan")] * len(masked)}), metadata
+
+
 def text_insights(con, settings: TextSettings) -> dict:
     """Mask, embed (cached), fit topics (registry), train and apply sentiment; write ml.text_insights and
     ml.topics. Returns the metadata of the run."""
@@ -101,9 +128,7 @@ def text_insights(con, settings: TextSettings) -> dict:
         fit.zh_encoder.save(settings.zh_encoder_path)
 
     labels = weak_labels(texts, stars_col="review_rating", nps_col="nps_score", csat_col="csat_score")
-    model, sentiment_metrics = train_sentiment(masked, labels, encoder, cache, seed=settings.seed)
-    model.save(settings.sentiment_model_path)
-    sentiment = model.predict(masked, encoder, cache)
+    sentiment, sentiment_metadata = _sentiment(masked, labels, encoder, cache, settings)
 
     labels_by_id = {int(t["topic_id"]): t["label"] for t in fit.registry.topics}
     insights = pd.DataFrame({
@@ -152,9 +177,7 @@ def text_insights(con, settings: TextSettings) -> dict:
         "retired_topics": fit.stats["retired_topics"],
         "topic_seconds": fit.stats["seconds"],
         "topic_table": topics.drop(columns=["model_id"]).query("not retired").head(40),
-        "sentiment_heldout_accuracy": sentiment_metrics["accuracy"],
-        "sentiment_heldout_macro_f1": sentiment_metrics["macro_f1"],
-        "sentiment_weak_labels": sentiment_metrics["labels"],
+        **sentiment_metadata,
         "sentiment_distribution": {k: int(v) for k, v in insights["sentiment"].value_counts().items()},
         "texts_with_pii_masked": int(sum(m != t for m, t in zip(masked, clear, strict=True))),
     }
@@ -164,10 +187,15 @@ def text_insights(con, settings: TextSettings) -> dict:
             truth.rename(columns={"sentiment": "sentiment_true"}), on="text_id")
         joined = joined[joined["topic"].notna()]
         scores = clustering_scores(joined["topic"], joined["topic_id"])
+        # "other" is the generator's chatter (thanks, greetings, questions on colours): no topic to recover
+        on_topic = joined[joined["topic"] != "other"]
+        planted = clustering_scores(on_topic["topic"], on_topic["topic_id"])
         metadata.update({
             "truth_texts_matched": int(len(joined)),
             "truth_topic_nmi": scores["nmi"],
             "truth_topic_ari": scores["ari"],
+            "truth_planted_topic_nmi": planted["nmi"],
+            "truth_planted_topic_ari": planted["ari"],
             "truth_sentiment_accuracy": round(float((joined["sentiment"] == joined["sentiment_true"]).mean()), 4),
         })
     return metadata

@@ -83,7 +83,8 @@ def test_text_insights_cover_every_feedback_text_with_masked_text(world: World):
 def test_topics_recover_planted_topics_and_sentiment_is_reported(world: World):
     run = world.text_run
     assert run["truth_texts_matched"] > 0.95 * run["texts"]
-    assert run["truth_topic_nmi"] >= 0.5, run
+    assert run["truth_topic_nmi"] >= 0.45, run
+    assert run["truth_planted_topic_nmi"] >= run["truth_topic_nmi"] - 0.02, run
     assert 0.5 < run["sentiment_heldout_accuracy"] <= 1
     assert run["truth_sentiment_accuracy"] > 0.5
 
@@ -139,14 +140,21 @@ def test_clv_is_fitted_and_bounded(world: World):
 
 
 # -- marts ----------------------------------------------------------------------------------------------------------
-def _planted_topic_of(world: World) -> pd.Series:
-    """Majority planted topic of each topic id."""
+# Planted topics that the world gives no churn effect: a person's hazard moves with bad experiences and
+# complaints about slow service, never with praise, questions or chatter.
+NEUTRAL_TOPICS = ["other", "order_inquiry", "product_praise", "helpful_staff", "packaging_gift_praise"]
+
+
+def _planted_topic_of(world: World, min_purity: float = 0.0) -> pd.Series:
+    """Majority planted topic of each topic id whose majority holds at least `min_purity` of its texts."""
     joined = world.df("select text_id, topic_id from ml.text_insights").join(planted_topics(world.truth_dir),
                                                                              on="text_id").dropna(subset=["topic"])
-    return joined.groupby("topic_id")["topic"].agg(lambda s: s.value_counts().index[0])
+    shares = joined.groupby("topic_id")["topic"].value_counts(normalize=True).rename("share").reset_index()
+    top = shares.sort_values("share", ascending=False).drop_duplicates("topic_id").set_index("topic_id")
+    return top.loc[top["share"] >= min_purity, "topic"]
 
 
-def test_slow_service_topic_has_a_churn_lift_above_one(world: World):
+def test_slow_service_topic_has_a_churn_lift_and_neutral_topics_none(world: World):
     lift = world.df("select * from marts.topic_churn_lift").set_index("topic_id")
     planted = _planted_topic_of(world)
     slow = lift[lift.index.map(planted) == "slow_service_response"]
@@ -154,9 +162,16 @@ def test_slow_service_topic_has_a_churn_lift_above_one(world: World):
     best = slow.sort_values("customers_raised", ascending=False).iloc[0]
     assert best["lift_ci_low"] > 1, slow
     assert 1.3 < best["lift"] < 4
-    # praise does not raise churn
-    praise = lift[lift.index.map(planted).isin(["packaging_gift_praise", "helpful_staff"])]
-    assert (praise["lift_ci_low"].fillna(0) < 1).all(), praise
+    # no large effect is invented for topics that carry none in the world: praise, questions, chatter
+    clear = _planted_topic_of(world, min_purity=0.8)
+    neutral = lift[lift.index.map(clear).isin(NEUTRAL_TOPICS) & (lift["customers_raised"] >= 30)]
+    assert len(neutral) >= 5
+    assert not neutral["is_high_risk"].any(), neutral
+    assert (neutral["lift"] < 1.6).all(), neutral
+    # adjusting for contact with customer service keeps the slow-service effect and removes the contact's own
+    assert lift.loc[lift["is_high_risk"]].index.map(planted).isin(["slow_service_response", "price_too_high",
+                                                                   "product_defect", "delivery_delay",
+                                                                   "app_crash", "battery_performance"]).all()
 
 
 def test_packaging_praisers_spend_more_and_buy_more_gifts(world: World):

@@ -290,11 +290,11 @@ def test_validation_that_raises_as_a_whole_is_reported_as_errors(monkeypatch):
     assert all(r.status == "ERROR" and "context unavailable" in r.exception for r in outcome.results)
 
 
-def test_mart_suite_files_equal_what_the_rules_generate():
-    for mart in quality.MART_RULES:
-        path = quality.MART_SUITES_DIR / f"{mart}.json"
-        assert path.read_text(encoding="utf-8") == quality.suite_json_text(quality.build_mart_suite(mart)), (
-            "run: python expectations/generate_mart_suites.py"
+def test_table_suite_files_equal_what_the_rules_generate():
+    for table in quality.TABLE_RULES:
+        path = quality.table_suite_path(table)
+        assert path.read_text(encoding="utf-8") == quality.suite_json_text(quality.build_table_suite(table)), (
+            "run: python expectations/generate_table_suites.py"
         )
 
 
@@ -306,9 +306,32 @@ def test_mart_suite_fails_on_implausible_kpis_and_passes_on_plausible_ones(tmp_p
             "(date '2026-01-01', 'web', 10, 25.0, 1.2, 40.0::double), (date '2026-01-01', 'all', 12, 30.0, 1.1, 35.5)) "
             "t(month_start, channel, orders, aov, purchase_frequency, nps)"
         )
-        assert quality.validate_mart(con, "kpi_monthly").success
+        assert quality.validate_table(con, "marts.kpi_monthly").success
 
         con.execute("update marts.kpi_monthly set nps = 150 where channel = 'web'")
-        outcome = quality.validate_mart(con, "kpi_monthly")
+        outcome = quality.validate_table(con, "marts.kpi_monthly")
         assert [r.check for r in outcome.failures] == ["between:nps"]
         assert 150 in outcome.result("between:nps").samples
+
+
+def test_ml_suites_catch_clear_personal_data_in_masked_text_and_scores_out_of_range(tmp_path):
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("create schema ml")
+        con.execute(
+            "create table ml.text_insights as select * from (values "
+            "('t1', 3, 'neutral', 0.1::double, 'mail me at <EMAIL> or call <PHONE>'), "
+            "('t2', -1, null, null, 'order O123 arrived late')) "
+            "t(text_id, topic_id, sentiment, sentiment_score, masked_text)"
+        )
+        con.execute("create table ml.churn_scores as select 'P1' as person_id, 0.4::double as churn_score, "
+                    "'few orders' as reason_1")
+        assert quality.validate_table(con, "ml.text_insights").success
+        assert quality.validate_table(con, "ml.churn_scores").success
+
+        con.execute("insert into ml.text_insights values ('t3', 3, 'positive', 0.9, 'write to li.wei@example.cn, "
+                    "or 13812345678')")
+        con.execute("update ml.churn_scores set churn_score = 1.3")
+        text_outcome = quality.validate_table(con, "ml.text_insights")
+        assert sorted(r.check for r in text_outcome.failures) == [
+            "not_match:masked_text:cn_mobile", "not_match:masked_text:email"]
+        assert [r.check for r in quality.validate_table(con, "ml.churn_scores").failures] == ["between:churn_score"]

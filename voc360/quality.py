@@ -909,14 +909,19 @@ def _render_outcome(o: ValidationOutcome) -> str:
     return "".join(out)
 
 
-# ------------------------------------------------------------------------------------------------ mart suites
+# ------------------------------------------------------------------------------------ mart and ML table suites
 
-MART_SUITES_DIR = EXPECTATIONS_DIR / "marts"
+# Clear e-mail addresses and Chinese mobile numbers (the commonest personal data in feedback text), which
+# masked text must not contain.
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+CN_MOBILE_PATTERN = r"(?<!\d)1[3-9]\d{9}(?!\d)"
 
-# The contract analysts rely on, per key mart: (expectation, column, keyword arguments). Plausibility rules
-# that dbt's schema tests do not express (ranges of KPIs, non-negative money and durations, one row per key).
-MART_RULES: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {
-    "customer_360": [
+
+# The contract analysts rely on, per key table of the marts and of the ML outputs the marts read, by qualified
+# name: (expectation, column, keyword arguments). Plausibility rules that dbt's schema tests do not express
+# (ranges of KPIs and scores, non-negative money and durations, one row per key, no personal data in text).
+TABLE_RULES: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {
+    "marts.customer_360": [
         ("not_null", "person_id", {}),
         ("unique", "person_id", {}),
         ("between", "completed_orders", {"min_value": 0}),
@@ -929,7 +934,7 @@ MART_RULES: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {
         ("in_set", "nps_category", {"value_set": ["promoter", "passive", "detractor"]}),
         ("rows_between", None, {"min_value": 1}),
     ],
-    "kpi_monthly": [
+    "marts.kpi_monthly": [
         ("not_null", "month_start", {}),
         ("not_null", "channel", {}),
         ("between", "nps", {"min_value": -100, "max_value": 100}),
@@ -938,14 +943,14 @@ MART_RULES: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {
         ("between", "purchase_frequency", {"min_value": 0}),
         ("rows_between", None, {"min_value": 1}),
     ],
-    "kpi_daily_channel": [
+    "marts.kpi_daily_channel": [
         ("not_null", "date_day", {}),
         ("between", "nps", {"min_value": -100, "max_value": 100}),
         ("between", "aov", {"min_value": 0}),
         ("between", "orders", {"min_value": 0}),
         ("rows_between", None, {"min_value": 1}),
     ],
-    "kpi_service_monthly": [
+    "marts.kpi_service_monthly": [
         ("not_null", "month_start", {}),
         ("between", "csat", {"min_value": 0, "max_value": 1}),
         ("between", "one_touch_resolution_rate", {"min_value": 0, "max_value": 1}),
@@ -956,16 +961,49 @@ MART_RULES: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {
         ("rows_between", None, {"min_value": 1}),
     ],
     # No row-count floor: a history without a month end that has its full look-back has no churn month yet.
-    "kpi_churn_monthly": [
+    "marts.kpi_churn_monthly": [
         ("not_null", "month_start", {}),
         ("between", "churn_rate", {"min_value": 0, "max_value": 1}),
         ("between", "membership_renewal_rate", {"min_value": 0, "max_value": 1}),
     ],
+    # The ML outputs are checked before the marts read them. Short histories write empty score tables.
+    "ml.text_insights": [
+        ("not_null", "text_id", {}),
+        ("unique", "text_id", {}),
+        ("not_null", "topic_id", {}),
+        ("in_set", "sentiment", {"value_set": ["negative", "neutral", "positive"]}),
+        ("between", "sentiment_score", {"min_value": -1, "max_value": 1}),
+        ("not_match", "masked_text", {"regex": EMAIL_PATTERN}),
+        ("not_match", "masked_text", {"regex": CN_MOBILE_PATTERN}),
+    ],
+    "ml.topics": [
+        ("not_null", "topic_id", {}),
+        ("unique", "topic_id", {}),
+        ("not_null", "label", {}),
+    ],
+    "ml.churn_scores": [
+        ("not_null", "person_id", {}),
+        ("unique", "person_id", {}),
+        ("between", "churn_score", {"min_value": 0, "max_value": 1}),
+        ("not_null", "reason_1", {}),
+    ],
+    "ml.customer_clv": [
+        ("not_null", "person_id", {}),
+        ("unique", "person_id", {}),
+        ("between", "probability_alive", {"min_value": 0, "max_value": 1}),
+        ("between", "expected_purchases_12m", {"min_value": 0}),
+        ("between", "clv_12m", {"min_value": 0}),
+    ],
 }
 
 
-def build_mart_suite(mart: str) -> ExpectationSuite:
-    """The suite of one key mart (what expectations/marts/<mart>.json holds), from MART_RULES."""
+def table_suite_path(table: str, suites_dir: Path = EXPECTATIONS_DIR) -> Path:
+    schema, name = table.split(".")
+    return suites_dir / schema / f"{name}.json"
+
+
+def build_table_suite(table: str) -> ExpectationSuite:
+    """The suite of one key table (what expectations/<schema>/<table>.json holds), from TABLE_RULES."""
     from great_expectations.core import ExpectationSuite
 
     gxe = _gx_expectations()
@@ -974,34 +1012,39 @@ def build_mart_suite(mart: str) -> ExpectationSuite:
         "unique": gxe.ExpectColumnValuesToBeUnique,
         "between": gxe.ExpectColumnValuesToBeBetween,
         "in_set": gxe.ExpectColumnValuesToBeInSet,
+        "not_match": gxe.ExpectColumnValuesToNotMatchRegex,
         "rows_between": gxe.ExpectTableRowCountToBeBetween,
     }
     expectations = []
-    for kind, column, kwargs in MART_RULES[mart]:
+    for kind, column, kwargs in TABLE_RULES[table]:
         check = f"{kind}:{column}" if column else kind
+        if kind == "not_match":
+            check += ":" + ("email" if kwargs["regex"] == EMAIL_PATTERN else "cn_mobile")
         args = {"column": column} if column else {}
-        expectations.append(kinds[kind](**args, **kwargs, meta={"check": check, "rule": f"{mart} contract"}))
+        expectations.append(kinds[kind](**args, **kwargs, meta={"check": check, "rule": f"{table} contract"}))
+    schema = table.split(".")[0]
     meta = {
-        "mart": mart,
-        "layer": "marts",
-        "generated_by": "expectations/generate_mart_suites.py from voc360.quality.MART_RULES; regenerate, do not edit",
-        "frame": f"every row of marts.{mart}",
+        "table": table,
+        "layer": schema,
+        "generated_by": "expectations/generate_table_suites.py from voc360.quality.TABLE_RULES; regenerate, do not edit",
+        "frame": f"every row of {table}",
     }
-    return ExpectationSuite(name=f"marts.{mart}", expectations=expectations, meta=meta)
+    return ExpectationSuite(name=table, expectations=expectations, meta=meta)
 
 
-def write_mart_suites(suites_dir: Path = MART_SUITES_DIR) -> list[Path]:
-    suites_dir.mkdir(parents=True, exist_ok=True)
+def write_table_suites(suites_dir: Path = EXPECTATIONS_DIR) -> list[Path]:
     written = []
-    for mart in MART_RULES:
-        path = suites_dir / f"{mart}.json"
-        path.write_text(suite_json_text(build_mart_suite(mart)), encoding="utf-8")
+    for table in TABLE_RULES:
+        path = table_suite_path(table, suites_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(suite_json_text(build_table_suite(table)), encoding="utf-8")
         written.append(path)
     return written
 
 
-def validate_mart(con: duckdb.DuckDBPyConnection, mart: str, suites_dir: Path | str = MART_SUITES_DIR) -> ValidationOutcome:
-    """Validate marts.<mart> whole against expectations/marts/<mart>.json (a blocking check before publish)."""
-    suite = load_suite(Path(suites_dir) / f"{mart}.json")
-    frame = con.execute(f"select * from marts.{_quote(mart)}").df()
-    return validate_frame(frame, suite, {}, source=f"marts.{mart}", partitions=[])
+def validate_table(con: duckdb.DuckDBPyConnection, table: str, suites_dir: Path | str = EXPECTATIONS_DIR) -> ValidationOutcome:
+    """Validate a key table whole against expectations/<schema>/<table>.json (a blocking check)."""
+    suite = load_suite(table_suite_path(table, Path(suites_dir)))
+    schema, name = table.split(".")
+    frame = con.execute(f"select * from {_quote(schema)}.{_quote(name)}").df()
+    return validate_frame(frame, suite, {}, source=table, partitions=[])

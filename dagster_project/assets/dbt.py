@@ -15,7 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.partitions import DbtWindowConfig, dbt_window_args
-from voc360.quality import MART_RULES
+from voc360.quality import TABLE_RULES
 from voc360.settings import DBT_PROJECT_DIR, get_settings
 
 get_settings()  # exports the warehouse path and salt that profiles.yml reads
@@ -43,7 +43,7 @@ class Voc360DbtTranslator(DagsterDbtTranslator):
         if node is None or node["resource_type"] not in ("model", "seed", "snapshot"):
             return spec
         layer = node["fqn"][1] if len(node["fqn"]) > 2 else "dbt"
-        kinds = {"dbt", "duckdb", *(["great-expectations"] if node["name"] in MART_RULES else [])}
+        kinds = {"dbt", "duckdb", *(["great-expectations"] if f"marts.{node['name']}" in TABLE_RULES else [])}
         owners = [LAYER_OWNERS.get(layer, "team:data-platform")]
         return spec.replace_attributes(group_name=layer, kinds=kinds, owners=owners)
 

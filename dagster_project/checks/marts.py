@@ -1,4 +1,5 @@
-"""Great Expectations suites on the key marts, as blocking checks: a failure stops the publish step."""
+"""Great Expectations suites on the key marts and on the ML tables the marts read, as blocking checks: a
+failure stops everything downstream, publish included."""
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
@@ -6,23 +7,31 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.dbt import build_layer_assets
 from dagster_project.checks.gx import gx_check_result
-from voc360.quality import MART_RULES, validate_mart
+from voc360.quality import TABLE_RULES, validate_table
 from voc360.settings import get_settings
 
 
-def build_mart_check(mart: str) -> dg.AssetChecksDefinition:
+def _asset_key(table: str) -> dg.AssetKey:
+    schema, name = table.split(".")
+    if schema == "marts":
+        return get_asset_key_for_model([build_layer_assets("marts")], name)
+    return dg.AssetKey([schema, name])
+
+
+def build_table_check(table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=get_asset_key_for_model([build_layer_assets("marts")], mart),
-        name="mart_quality",
+        asset=_asset_key(table),
+        name="table_quality",
         blocking=True,
-        description=f"Great Expectations suite expectations/marts/{mart}.json on the whole mart.",
+        description=f"Great Expectations suite expectations/{table.replace('.', '/')}.json on the whole table.",
     )
-    def mart_quality(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    def table_quality(warehouse: DuckDBResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
-            outcome = validate_mart(con, mart)
-        return gx_check_result("mart_quality", outcome, get_settings().warehouse_dir / "quality" / f"mart_{mart}.html")
+            outcome = validate_table(con, table)
+        report = get_settings().warehouse_dir / "quality" / f"{table.replace('.', '_')}.html"
+        return gx_check_result("table_quality", outcome, report)
 
-    return mart_quality
+    return table_quality
 
 
-mart_checks = [build_mart_check(mart) for mart in MART_RULES]
+table_checks = [build_table_check(table) for table in TABLE_RULES]

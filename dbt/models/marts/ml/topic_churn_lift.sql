@@ -2,9 +2,12 @@
 -- against the customers active before the cut-off who had not. The cut-off is var topic_churn_window_days
 -- before the end of the loaded history; churned = no touch at all (orders, browsing, app, service, surveys,
 -- reviews, social) from the cut-off to the end: the customer stopped buying and interacting. Only texts
--- written before the cut-off count, so the outcome cannot cause the exposure. Lift = ratio of the two
--- rates, with a 95% confidence interval from the normal approximation of the log risk ratio
--- (se = sqrt(1/a - 1/n1 + 1/c - 1/n0)); NULL when either group has no churner. Every customer counts once.
+-- written before the cut-off count, so the outcome cannot cause the exposure. Every customer counts once.
+-- Customers who contacted customer service churn more whatever they wrote (a ticket follows a bad
+-- experience), and most texts are written in tickets, so a crude ratio flags even "thanks for the help" as
+-- a churn signal. The lift is therefore the Mantel-Haenszel risk ratio over two strata (contacted service
+-- before the cut-off or not), with the Greenland-Robins variance of its log for the 95% interval; the crude
+-- ratio is kept beside it. NULL when no churner falls in either group.
 {%- set window = var('topic_churn_window_days') %}
 
 with
@@ -49,7 +52,10 @@ population as (
     select
         interactions.person_id,
         max(case when interactions.occurred_at >= cutoff.cutoff_at then 0 else 1 end) as active_before,
-        min(case when interactions.occurred_at >= cutoff.cutoff_at then 0 else 1 end) as churned
+        min(case when interactions.occurred_at >= cutoff.cutoff_at then 0 else 1 end) as churned,
+        max(case when interactions.occurred_at < cutoff.cutoff_at
+            and interactions.source in ('tickets', 'ticket_messages', 'ticket_status_changes') then 1 else 0 end
+        ) as contacted_service
     from interactions
     cross join cutoff
     group by interactions.person_id
@@ -72,6 +78,7 @@ flags as (
         topics.label,
         population.person_id,
         population.churned,
+        population.contacted_service,
         case when raised.person_id is not null then 1 else 0 end as is_raised
     from topics
     cross join population
@@ -82,16 +89,36 @@ flags as (
 
 ),
 
+strata as (
+
+    select
+        topic_id,
+        contacted_service,
+        max(label) as topic_label,
+        sum(is_raised) as raised,
+        sum(is_raised * churned) as churned_raised,
+        sum(1 - is_raised) as not_raised,
+        sum((1 - is_raised) * churned) as churned_not_raised,
+        count(*) as customers
+    from flags
+    group by topic_id, contacted_service
+
+),
+
 counts as (
 
     select
         topic_id,
-        max(label) as topic_label,
-        sum(is_raised) as customers_raised,
-        sum(is_raised * churned) as churned_raised,
-        sum(1 - is_raised) as customers_not_raised,
-        sum((1 - is_raised) * churned) as churned_not_raised
-    from flags
+        max(topic_label) as topic_label,
+        sum(raised) as customers_raised,
+        sum(churned_raised) as churned_raised,
+        sum(not_raised) as customers_not_raised,
+        sum(churned_not_raised) as churned_not_raised,
+        sum(1.0 * churned_raised * not_raised / customers) as mh_numerator,
+        sum(1.0 * churned_not_raised * raised / customers) as mh_denominator,
+        sum((1.0 * raised * not_raised * (churned_raised + churned_not_raised)
+            - 1.0 * churned_raised * churned_not_raised * customers) / (1.0 * customers * customers)) as gr_variance
+    from strata
     group by topic_id
 
 ),
@@ -102,9 +129,9 @@ rates as (
         *,
         {{ voc360.safe_divide('churned_raised', 'customers_raised') }} as churn_rate_raised,
         {{ voc360.safe_divide('churned_not_raised', 'customers_not_raised') }} as churn_rate_not_raised,
-        case when churned_raised > 0 and churned_not_raised > 0 then
-            sqrt(1.0 / churned_raised - 1.0 / customers_raised + 1.0 / churned_not_raised - 1.0 / customers_not_raised)
-        end as log_lift_se
+        case when mh_numerator > 0 and mh_denominator > 0 then mh_numerator / mh_denominator end as mh_lift,
+        case when mh_numerator > 0 and mh_denominator > 0
+            then sqrt(gr_variance / (mh_numerator * mh_denominator)) end as log_lift_se
     from counts
 
 )
@@ -119,14 +146,11 @@ select
     cast(churned_not_raised as {{ dbt.type_bigint() }}) as churned_not_raised,
     cast(churn_rate_raised as {{ voc360.type_double() }}) as churn_rate_raised,
     cast(churn_rate_not_raised as {{ voc360.type_double() }}) as churn_rate_not_raised,
-    cast({{ voc360.safe_divide('churn_rate_raised', 'churn_rate_not_raised') }} as {{ voc360.type_double() }}) as lift,
-    cast(case when log_lift_se is not null
-        then exp(ln(churn_rate_raised / churn_rate_not_raised) - 1.96 * log_lift_se) end
-        as {{ voc360.type_double() }}) as lift_ci_low,
-    cast(case when log_lift_se is not null
-        then exp(ln(churn_rate_raised / churn_rate_not_raised) + 1.96 * log_lift_se) end
-        as {{ voc360.type_double() }}) as lift_ci_high,
-    coalesce(log_lift_se is not null
-        and exp(ln(churn_rate_raised / churn_rate_not_raised) - 1.96 * log_lift_se) > 1, false) as is_high_risk
+    cast({{ voc360.safe_divide('churn_rate_raised', 'churn_rate_not_raised') }} as {{ voc360.type_double() }})
+        as crude_lift,
+    cast(mh_lift as {{ voc360.type_double() }}) as lift,
+    cast(exp(ln(mh_lift) - 1.96 * log_lift_se) as {{ voc360.type_double() }}) as lift_ci_low,
+    cast(exp(ln(mh_lift) + 1.96 * log_lift_se) as {{ voc360.type_double() }}) as lift_ci_high,
+    coalesce(exp(ln(mh_lift) - 1.96 * log_lift_se) > 1, false) as is_high_risk
 from rates
 cross join cutoff

@@ -47,7 +47,7 @@ class Result:
 
 def _check_registry(registry: Registry) -> None:
     known = set(RECORD_SOURCES) | set(BULK_SOURCES)
-    declared = set(registry.sources)
+    declared = set(registry.sample_world_sources)
     if declared != known:
         raise ValueError(f"the generator writes {sorted(known)} but the registry declares {sorted(declared)}")
 
@@ -92,12 +92,12 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
 
     out = cfg.out_dir
     out.mkdir(parents=True, exist_ok=True)
-    for name in registry.sources:
+    for name in registry.sample_world_sources:  # imported real sources stay as they are
         shutil.rmtree(out / name, ignore_errors=True)
     day_names = [clock.day_str(d) for d in range(cfg.days)]
     exporters = {
         name: Exporter(src, cfg, out, np_stream(seed, "export", name), day_names)
-        for name, src in registry.sources.items()
+        for name, src in registry.sample_world_sources.items()
     }
     persons = PersonArrays(pop, cfg)
     bulk = {

@@ -142,7 +142,7 @@ class Scan:
         self.malformed = {(r["file"], int(r["line"])): r for r in read_csv(truth / "malformed_rows.csv")}
         self.lines: list[tuple] = []  # source, rel, day, is_resend, line_no, raw line, parsed row | None, error
         self.headers: dict[str, list[str]] = {}
-        for name, source in REGISTRY.sources.items():
+        for name, source in REGISTRY.sample_world_sources.items():
             for path in sorted((landing / name).rglob("*")):
                 if not path.is_file():
                     continue
@@ -254,7 +254,7 @@ def test_regeneration_replaces_previous_output(tmp_path):
 def test_every_source_gets_a_file_per_day_named_after_it(small):
     landing, _, cfg, _ = small
     days = [(START + dt.timedelta(days=d)).isoformat() for d in range(cfg.days)]
-    for name, source in REGISTRY.sources.items():
+    for name, source in REGISTRY.sample_world_sources.items():
         assert sorted(p.name for p in (landing / name).iterdir()) == days, name
         ext = "csv" if source.format == "csv" else "jsonl"
         for day in days:
@@ -296,7 +296,7 @@ def test_tiny_and_extreme_worlds_stay_valid(tmp_path, customers, days, messiness
     generate(cfg)
     scan = Scan(cfg.out_dir, cfg.truth_dir)
     assert {(x[1], x[4]) for x in scan.lines if x[6] is None} == set(scan.malformed)
-    for name in REGISTRY.sources:
+    for name in REGISTRY.sample_world_sources:
         assert len(list((cfg.out_dir / name).iterdir())) == days
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from voc360.importing import SourceImportError, import_file
 from voc360.registry import load_registry
 from voc360.settings import BUILD_TAG, PROJECT_ROOT, get_settings
 from voc360.summary import render_summary
@@ -95,6 +96,30 @@ def build(start: dt.datetime | None, end: dt.datetime | None) -> None:
     staging_window = {"min_date": first.isoformat(), "max_date": last.isoformat()} if start or end else None
     run_job(TRANSFORM_JOB, {BUILD_TAG: build_id}, transform_run_config(staging_window))
     click.echo(render_summary(settings.warehouse_path))
+
+
+@main.command("import")
+@click.argument("source_name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--time-format", help="strptime format of the event time in FILE when it is not ISO 8601, "
+              "e.g. '%a %b %d %H:%M:%S %z %Y'.")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="Export day of a snapshot source (no event time).")
+def import_(source_name: str, file: Path, time_format: str | None, day: dt.datetime | None) -> None:
+    """Split a CSV export of a registered source into its landing day folders (see docs/adding_a_source.md)."""
+    sources = load_registry().sources
+    if source_name not in sources:
+        raise click.ClickException(f"{source_name} is not in the registry (config/sources.yml)")
+    settings = get_settings()
+    try:
+        written = import_file(sources[source_name], file, settings.landing_dir, time_format, day and day.date())
+    except SourceImportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    first, last = min(written), max(written)
+    click.echo(f"{source_name}: {sum(written.values())} rows into {len(written)} day(s), {first}..{last}, "
+               f"under {settings.landing_dir / source_name}")
+    if first < settings.start_date:
+        click.echo(f"The first day is before the first partition {settings.start_date}: "
+                   f"set VOC360_START_DATE={first} to backfill it.")
 
 
 @main.command()

@@ -35,18 +35,20 @@ class Source(BaseModel):
     path: str
     format: Literal["csv", "jsonl"]
     primary_key: list[str]
-    event_time: str
+    # None for a snapshot export without a time column: its rows are not placed on event days
+    event_time: str | None = None
     timezone_column: str | None = None
     pii: list[str] = Field(default_factory=list)
     text_columns: list[str] = Field(default_factory=list)
     columns: list[Column]
+    # False for a real source brought in with `voc360 import`: the sample-world generator does not write it
+    sample_world: bool = True
 
     @model_validator(mode="after")
     def _references_exist(self) -> Source:
         names = {c.name for c in self.columns}
-        referenced = [*self.primary_key, self.event_time, *self.pii, *self.text_columns]
-        if self.timezone_column:
-            referenced.append(self.timezone_column)
+        referenced = [*self.primary_key, *self.pii, *self.text_columns]
+        referenced += [c for c in (self.event_time, self.timezone_column) if c]
         unknown = [c for c in referenced if c not in names]
         if unknown:
             raise ValueError(f"source {self.name!r} refers to undeclared columns {unknown}")
@@ -74,6 +76,10 @@ class Registry(BaseModel):
 
     landing_root: str
     sources: dict[str, Source]
+
+    @property
+    def sample_world_sources(self) -> dict[str, Source]:
+        return {name: source for name, source in self.sources.items() if source.sample_world}
 
 
 def parse_registry(text: str) -> Registry:

@@ -140,6 +140,9 @@ texts as (
     left join person_map as people
         on people.record_type = 'review' and reviews.review_id = people.record_key
 
+    -- texts of onboarded sources (var entity_mappings)
+    {{ voc360.union_mapped('feedback_text') }}
+
 )
 
 select

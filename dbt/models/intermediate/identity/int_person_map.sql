@@ -40,3 +40,6 @@ select
 from records
 inner join people
     on records.person_id = people.person_id
+
+-- persons that only an onboarded source knows (var entity_mappings)
+{{ voc360.union_mapped('person') }}

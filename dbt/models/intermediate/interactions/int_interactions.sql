@@ -319,6 +319,9 @@ touches as (
     left join crm_people as people
         on crm_customers.customer_id = people.customer_id
 
+    -- touches of onboarded sources (var entity_mappings)
+    {{ voc360.union_mapped('interaction') }}
+
 )
 
 select

@@ -110,6 +110,9 @@ measured as (
     left join status_summary
         on tickets.ticket_id = status_summary.ticket_id
 
+    -- conversations of onboarded sources, measured by their mapping models (var entity_mappings)
+    {{ voc360.union_mapped('ticket') }}
+
 )
 
 select

@@ -85,6 +85,9 @@ unioned as (
     left join person_map as people
         on people.record_type = 'pos_receipt' and receipts.receipt_id = people.record_key
 
+    -- orders of onboarded sources (var entity_mappings)
+    {{ voc360.union_mapped('order') }}
+
 ),
 
 enriched as (

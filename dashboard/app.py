@@ -8,6 +8,7 @@ Numbers go in tables and metrics (text a reader can copy), trends in Altair char
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterator
 
@@ -64,6 +65,11 @@ def month(value) -> str:
     return pd.Timestamp(value).strftime("%Y-%m")
 
 
+def points(value) -> str:
+    """A change of a rate, in percentage points."""
+    return f"{100 * value:.1f} pp"
+
+
 def change(this, before, formatter) -> str | None:
     return None if pd.isna(this) or pd.isna(before) else formatter(this - before)
 
@@ -111,18 +117,19 @@ def kpi_page() -> None:
     def all_channels(frame: pd.DataFrame, column: str):
         return frame.loc["all", column] if "all" in frame.index else None
 
-    headline = [  # label, this month, the month before, column, format, colour of a rise
-        ("NPS", sales_now, sales_before, "nps", number, "normal"),
-        ("CSAT", service_now, service_before, "csat", percent, "normal"),
+    money = functools.partial(number, digits=2)
+    headline = [  # label, this month, the month before, column, format, format of the change, colour of a rise
+        ("NPS", sales_now, sales_before, "nps", number, number, "normal"),
+        ("CSAT", service_now, service_before, "csat", percent, points, "normal"),
         ("First response, median (min)", service_now, service_before, "first_response_minutes_median", number,
-         "inverse"),
-        ("Resolution rate", service_now, service_before, "resolution_rate", percent, "normal"),
-        ("AOV", sales_now, sales_before, "aov", lambda v: number(v, 2), "normal"),
+         number, "inverse"),
+        ("Resolution rate", service_now, service_before, "resolution_rate", percent, points, "normal"),
+        ("AOV", sales_now, sales_before, "aov", money, money, "normal"),
     ]
     cells = [*st.columns(4), *st.columns(4)[:3]]
-    for cell, (label, now, before, column, formatted, colour) in zip(cells, headline):
+    for cell, (label, now, before, column, formatted, moved, colour) in zip(cells, headline):
         this, last = all_channels(now, column), all_channels(before, column)
-        cell.metric(label, formatted(this), change(this, last, formatted), delta_color=colour)
+        cell.metric(label, formatted(this), change(this, last, moved), delta_color=colour)
     if len(month_one):
         cohort = month_one.iloc[-1]
         cells[5].metric(f"Retention, month 1 (cohort {month(cohort['cohort_month'])})",

@@ -254,8 +254,9 @@ def churn_lift_page() -> None:
         st.info("No topics in the published build.")
         return
     st.caption(f"Churn from {day(lift['cutoff_date'].iloc[0])} to the end of the history of the customers who "
-               "raised a topic before that cut-off, against those who did not; 95% interval of the ratio. A topic "
-               "whose whole interval lies above 1 is high-risk.")
+               "raised a topic before that cut-off, against those who did not. Lift: the ratio adjusted for having "
+               "contacted customer service, with its 95% interval; crude: the plain ratio. A topic whose whole "
+               "interval lies above 1 is high-risk.")
     rated = lift.dropna(subset=["lift_ci_low", "lift_ci_high"])
     base = alt.Chart(rated).encode(y=alt.Y("topic_label:N", title=None, axis=alt.Axis(labelLimit=320)))
     st.altair_chart(
@@ -271,6 +272,7 @@ def churn_lift_page() -> None:
             "Customers who raised it": lift["customers_raised"].map(lambda v: number(v, 0)),
             "Churn, raised": lift["churn_rate_raised"].map(percent),
             "Churn, not raised": lift["churn_rate_not_raised"].map(percent),
+            "Crude lift": lift["crude_lift"].map(lambda v: number(v, 2)),
             "Lift": lift["lift"].map(lambda v: number(v, 2)),
             "95% interval": [MISSING if pd.isna(lo) else f"{number(lo, 2)} – {number(hi, 2)}"
                              for lo, hi in zip(lift["lift_ci_low"], lift["lift_ci_high"])],

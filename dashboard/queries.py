@@ -92,7 +92,7 @@ def topic_churn_lift(con: DuckDBPyConnection) -> pd.DataFrame:
     return frame(
         con,
         "select topic_id, topic_label, cutoff_date, customers_raised, churned_raised, churn_rate_raised, "
-        "churn_rate_not_raised, lift, lift_ci_low, lift_ci_high, is_high_risk "
+        "churn_rate_not_raised, crude_lift, lift, lift_ci_low, lift_ci_high, is_high_risk "
         "from marts.topic_churn_lift order by lift desc nulls last, topic_id",
     )
 

@@ -279,6 +279,7 @@ def test_churn_lift_page_shows_each_topic_with_its_interval(build: Build, dashbo
     screenshot(page, "churn_lift")
     (table,) = tables(page)
     assert_column(table, "Topic", "Lift", lift["lift"])
+    assert_column(table, "Topic", "Crude lift", lift["crude_lift"])
     assert_column(table, "Topic", "Churn, raised", lift["churn_rate_raised"])
     interval = table.set_index("Topic")["95% interval"]
     for topic, row in lift.dropna(subset=["lift_ci_low"]).iterrows():

@@ -83,12 +83,12 @@ RAW_ROWS: dict[str, list[Row]] = {
                      "gross_amount": "120.0", "net_amount": "110.0"}),
         (JAN_05, 2, {"order_id": "o2", "customer_id": "c3", "channel": "web",
                      "ordered_at": "2026-01-05T15:00:00Z", "status": "completed", "currency": "USD",
-                     "gross_amount": "40", "net_amount": "40", "is_gift": "false",
-                     "contact_phone": "001 415 555 0100"}),
+                     "gross_amount": "40", "net_amount": "40", "is_gift": "false", "shipping_city": "Boston",
+                     "contact_phone": "(415) 555-0100"}),
         (JAN_05, 3, {"order_id": "o2", "customer_id": "c3", "channel": "web",
                      "ordered_at": "2026-01-05T15:00:00Z", "status": "completed", "currency": "USD",
-                     "gross_amount": "40", "net_amount": "40", "is_gift": "false",
-                     "contact_phone": "001 415 555 0100"}),
+                     "gross_amount": "40", "net_amount": "40", "is_gift": "false", "shipping_city": "Boston",
+                     "contact_phone": "(415) 555-0100"}),
         # late row: placed on 2026-01-03 (UTC), exported with the files of 2026-01-05
         (JAN_05, 4, {"order_id": "o3", "customer_id": "c2", "channel": "mini_program",
                      "ordered_at": "2026-01-03T22:00:00Z", "status": "cancelled", "currency": "CNY",
@@ -431,6 +431,7 @@ def test_phones_in_different_writings_hash_equal(build: Build) -> None:
         build.one("stg_service__tickets", "ticket_id = 't1'")["requester_phone_hash"],
     ]
     assert found == [chinese_mobile] * 6
+    # c3 gave +1 (415) 555-0100; o2, shipped to Boston, gives the US national writing (415) 555-0100
     us_number = digest("+14155550100")
     assert build.one("stg_crm__customers", "customer_id = 'c3'")["phone_hash"] == us_number
     assert build.one("stg_shop__orders", "order_id = 'o2'")["contact_phone_hash"] == us_number

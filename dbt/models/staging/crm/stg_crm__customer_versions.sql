@@ -15,7 +15,7 @@ typed as (
         {{ voc360.to_utc_timestamp('signup_at') }} as signup_at,
         {{ voc360.hash_pii(voc360.normalise_email('email')) }} as email_hash,
         {{ voc360.hash_pii(voc360.email_match_key('email')) }} as email_match_hash,
-        {{ voc360.hash_pii(voc360.normalise_phone('phone')) }} as phone_hash,
+        {{ voc360.hash_pii(voc360.normalise_phone('phone', voc360.phone_country(city='city'))) }} as phone_hash,
         {{ voc360.hash_pii(voc360.normalise_name('first_name')) }} as first_name_hash,
         {{ voc360.hash_pii(voc360.normalise_name('last_name')) }} as last_name_hash,
         {{ voc360.name_key(['first_name', 'last_name']) }} as name_key,

@@ -19,7 +19,7 @@ typed as (
             when not {{ voc360.has_utc_offset('purchased_at') }}
                 then {{ dbt.safe_cast('purchased_at', dbt.type_timestamp()) }}
         end as purchased_local_at,
-        {{ voc360.hash_pii(voc360.normalise_phone('phone')) }} as phone_hash,
+        {{ voc360.hash_pii(voc360.normalise_phone('phone', voc360.phone_country(city='store_city', timezone='store_timezone'))) }} as phone_hash,
         nullif(trim(loyalty_card), '') as loyalty_card,
         {{ voc360.name_key('customer_name') }} as customer_name_key,
         {{ dbt.safe_cast('item_count', dbt.type_int()) }} as item_count,

@@ -33,7 +33,7 @@ typed as (
         nullif(trim(shipping_city), '') as shipping_city,
         nullif(trim(coupon_code), '') as coupon_code,
         {{ voc360.hash_pii(voc360.normalise_email('contact_email')) }} as contact_email_hash,
-        {{ voc360.hash_pii(voc360.normalise_phone('contact_phone')) }} as contact_phone_hash,
+        {{ voc360.hash_pii(voc360.normalise_phone('contact_phone', voc360.phone_country(city='shipping_city'))) }} as contact_phone_hash,
         _source_file,
         _line_number,
         _partition_date

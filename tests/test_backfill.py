@@ -97,6 +97,19 @@ def test_window_args_come_from_config_then_partition_tags():
         dbt_window_args(DbtWindowConfig(min_date="2026-01-05", max_date="2026-01-01"), {})
 
 
+def test_the_cli_window_is_valid_run_config_of_the_transform_job():
+    from dagster import validate_run_config
+
+    from dagster_project.definitions import defs
+    from voc360.cli import transform_run_config
+
+    job = defs.resolve_job_def("voc360_transform")
+    config = validate_run_config(job, transform_run_config({"min_date": "2026-01-02", "max_date": "2026-01-04"}))
+    assert config["ops"]["dbt_staging"]["config"] == {"min_date": "2026-01-02", "max_date": "2026-01-04",
+                                                      "full_refresh": False}
+    assert transform_run_config(None) is None  # no range: the transform rebuilds everything
+
+
 def test_models_of_the_large_event_tables_are_incremental(full_build):
     manifest = json.loads((full_build.root / "target" / "manifest.json").read_text())
     incremental = sorted(n["name"] for n in manifest["nodes"].values()

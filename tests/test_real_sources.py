@@ -15,6 +15,7 @@ from support.world_build import dbt
 
 from voc360.importing import import_file
 from voc360.landing import load_days
+from voc360.quality import validate_raw_partitions
 from voc360.registry import load_registry
 
 DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -78,6 +79,16 @@ def test_sample_world_sources_without_files_land_nothing_and_every_read_row_is_a
     # the one broken record of the dump (a tweet text cut by a bare line break) is rejected with its reason
     rejects = query(warehouse, "select reason from raw_rejects.twcs_tweets")["reason"].tolist()
     assert rejects and all(r.startswith("expected 8 fields") or "created_at" in r for r in rejects)
+
+
+def test_the_generated_raw_suites_pass_on_the_real_sources(warehouse):
+    with duckdb.connect(str(warehouse)) as con:
+        for name, source in load_registry().sources.items():
+            if source.sample_world:
+                continue
+            days = [d for (d,) in con.execute(f"select distinct _partition_date from raw.{name}").fetchall()]
+            outcome = validate_raw_partitions(con, source, days)
+            assert outcome.success, (name, [(r.check, r.observed_value) for r in outcome.results if not r.success])
 
 
 def twcs_tweets(lenient: bool = False) -> pd.DataFrame:

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import yaml
 from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.dbt import build_layer_assets
+from dagster_project.assets.table_metadata import table_metadata
 from ml.embeddings import default_model_path
 from ml.steps import TextSettings, churn_scores, customer_clv, text_insights
-from voc360.settings import get_settings
+from voc360.settings import DBT_PROJECT_DIR, get_settings
 
 TEXT_INSIGHTS = dg.AssetKey(["ml", "text_insights"])
 TOPICS = dg.AssetKey(["ml", "topics"])
@@ -30,6 +32,20 @@ CUSTOMER_CLV = dg.AssetKey(["ml", "customer_clv"])
 
 def _layer_key(layer: str, model: str) -> dg.AssetKey:
     return get_asset_key_for_model([build_layer_assets(layer)], model)
+
+
+def _column_descriptions() -> dict[str, dict[str, str]]:
+    """Column descriptions of the ML tables, from their dbt source declaration (one place for both UIs)."""
+    sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "features" / "_ml__sources.yml").read_text())["sources"]
+    return {t["name"]: {c["name"]: c.get("description") for c in t.get("columns", [])}
+            for source in sources if source["name"] == "ml" for t in source["tables"]}
+
+
+ML_COLUMNS = _column_descriptions()
+
+
+def _table_metadata(con, table: str) -> dict:
+    return table_metadata(con, f"ml.{table}", ML_COLUMNS.get(table))
 
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -86,13 +102,13 @@ def text_insights_asset(config: TextInsightsConfig, warehouse: DuckDBResource):
     """Mask, embed, fit topics and sentiment; the metadata of the run goes on ml/text_insights."""
     with warehouse.get_connection() as con:
         metadata = text_insights(con, config.settings())
-        topic_rows = con.execute("select count(*) from ml.topics").fetchone()[0]
-    metadata["dagster/row_count"] = metadata["texts"]
-    yield dg.MaterializeResult(asset_key=TEXT_INSIGHTS, metadata=_with_tables(metadata))
+        insights_table = _table_metadata(con, "text_insights")
+        topics_table = _table_metadata(con, "topics")
+    yield dg.MaterializeResult(asset_key=TEXT_INSIGHTS, metadata={**_with_tables(metadata), **insights_table})
     yield dg.MaterializeResult(
         asset_key=TOPICS,
-        metadata={"dagster/row_count": topic_rows, "topics": metadata["topics"],
-                  "registry_version": metadata["registry_version"], "topic_table": _md(metadata["topic_table"])},
+        metadata={"topics": metadata["topics"], "registry_version": metadata["registry_version"],
+                  "topic_table": _md(metadata["topic_table"]), **topics_table},
     )
 
 
@@ -117,7 +133,8 @@ class ChurnConfig(dg.Config):
 def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         metadata = churn_scores(con, seed=config.seed)
-    metadata["dagster/row_count"] = metadata.pop("scored_rows")
+        metadata.update(_table_metadata(con, "churn_scores"))
+    metadata.pop("scored_rows")
     metadata["look_ahead_check"] = dg.MetadataValue.json(metadata["look_ahead_check"])
     return dg.MaterializeResult(metadata=_with_tables(metadata))
 
@@ -138,7 +155,7 @@ def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.Mat
 def customer_clv_asset(warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         metadata = customer_clv(con)
-    metadata["dagster/row_count"] = metadata["customers"]
+        metadata.update(_table_metadata(con, "customer_clv"))
     for key in ("bgnbd_params", "gamma_gamma_params"):
         if key in metadata:
             metadata[key] = dg.MetadataValue.json(metadata[key])

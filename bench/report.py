@@ -92,6 +92,8 @@ def render_markdown(result: dict) -> str:
            else "exported from git (uncommitted changes not measured)"),
     ]
     for rep in reps:
+        if "note" in rep:
+            lines.append(f"- repetition {rep['repetition']}: {rep['note']}")
         for key in ("stopped", "failed"):
             if key in rep:
                 message = rep[key].strip().splitlines()
@@ -109,8 +111,8 @@ def render_markdown(result: dict) -> str:
     if generated or raw:
         lines += ["", "Rows per source (generated lines include the extra day; raw counts are the full build's history):",
                   "", *_table(["source", "generated lines", "raw read", "raw loaded", "raw rejected"], [
-                      [s, _fmt(generated.get(s, 0)), *(_fmt(median.get(f"raw_rows.{s}.{k}", 0))
-                                                       for k in ("read", "loaded", "rejected"))]
+                      [s, _fmt(generated.get(s, 0)), *(_fmt(median[f"raw_rows.{s}.{k}"]) if f"raw_rows.{s}.{k}" in median
+                                                       else "" for k in ("read", "loaded", "rejected"))]
                       for s in sorted(set(generated) | raw)])]
 
     steps = {}

@@ -49,6 +49,48 @@ def test_pairwise_scores_treat_unresolved_and_unowned_records_as_singletons():
     assert identity.pairwise_precision_recall({"a": "x", "b": "x"}, {"a": "P1", "b": "P1"}).f1 == 1.0
 
 
+@pytest.mark.parametrize(
+    ("left", "right", "one_typo"),
+    [
+        (("fei", "guo"), ("fie", "guo"), True),  # transposed letters
+        (("amelia", "moore"), ("amelia", "mooe"), True),  # a dropped letter in the other part
+        (("li", "na"), ("na", "lii"), True),  # word order swapped, a doubled letter
+        (("yang", "zeng"), ("gang", "zeng"), False),  # another first letter: another name
+        (("fei", "guo"), ("fie", "gou"), False),  # a typo in both parts
+        (("wei", "zhang"), ("wei", "zhang"), False),  # equal: the exact level, not this one
+        (("wei", None), ("wei", "zhang"), False),
+    ],
+)
+def test_the_name_typo_level_allows_one_typo_after_the_first_letter_of_one_part(left, right, one_typo):
+    with duckdb.connect() as con:
+        found = con.execute(
+            f"select coalesce({identity._name_one_typo()}, false) from (select ? as first_name_l, ? as last_name_l, "
+            "? as first_name_r, ? as last_name_r)",
+            [*left, *right],
+        ).fetchone()[0]
+    assert found is one_typo
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "one_typo"),
+    [
+        ("amoore@gmail.com", "amoroe@gmail.com", True),
+        ("andrewnelson395@gmail.com", "andrewnelson359@gmail.com", True),  # transposed digits
+        ("xie.shuang523@hotmail.com", "xie.shuang53@hotmail.com", True),  # a dropped digit
+        ("rui_cao71@qq.com", "rui_cao78@qq.com", False),  # another number: another person
+        ("yang82@163.com", "gang82@163.com", False),  # another first letter
+    ],
+)
+def test_the_email_typo_level_never_changes_a_digit_or_the_first_letter(left, right, one_typo):
+    with duckdb.connect() as con:
+        found = con.execute(
+            f"select {identity._one_typo('email_l', 'email_r', keep_digits=True)} "
+            "from (select ? as email_l, ? as email_r)",
+            [left, right],
+        ).fetchone()[0]
+    assert found is one_typo
+
+
 # -- a generated world ----------------------------------------------------------------------------------------
 def dbt(env: dict[str, str], root: Path, *args: str) -> subprocess.CompletedProcess:
     executable = Path(sys.executable).with_name("dbt")
@@ -68,7 +110,11 @@ def resolve_identities(
     with duckdb.connect(str(warehouse)) as con:
         result = identity.deduplicate(identity.splink_input(con))
         identity.write_matches(con, result.matches)
-    built = dbt(env, root, command, "-s", "path:models/intermediate/identity", "--indirect-selection", "cautious")
+    # the person map also takes the persons that only an onboarded source knows (models/intermediate/mapped)
+    built = dbt(
+        env, root, command, "-s", "path:models/intermediate/identity", "+int_person_map",
+        "--exclude", "path:models/staging", "--indirect-selection", "cautious",
+    )
     assert built.returncode == 0, built.stdout[-4000:]
     return result
 
@@ -126,7 +172,8 @@ def test_resolution_meets_precision_and_recall_against_the_ground_truth(world: W
     # every CRM duplicate pair the graph claims is real, and almost every true one is found
     assert crm["true_pairs"] >= 15, "the world should plant enough CRM duplicates to measure"
     assert crm["precision"] >= 0.98
-    assert crm["recall"] >= identity.QualityThresholds().min_crm_recall
+    assert crm["recall"] >= 0.95
+    assert identity.QualityThresholds().min_crm_recall >= 0.95
     # over every record that carries an identifier: the same person's records end up together
     assert linked["precision"] >= 0.98
     assert linked["recall"] >= 0.95
@@ -156,6 +203,15 @@ def test_splink_is_deterministic_and_links_with_evidence(world: World):
     linked = stored[stored["is_match"]]
     assert (linked["match_probability"] >= 0.95).all()
     assert linked["evidence"].str.contains("name=").all()
+    # duplicates typed with a typo in the name are found through the clear-name comparison
+    assert linked["evidence"].str.contains("name=one_typo").any()
+    # the clear names and e-mails read inside the step stay there: the stored pairs carry labels only
+    labels = {
+        f"{identity._EVIDENCE_NAMES.get(column, column)}={label}"
+        for column, levels in identity._level_labels(world.splink.model).items()
+        for label in levels.values()
+    }
+    assert {part for text in stored["evidence"] for part in text.split("; ")} <= labels
     # the model learned that a shared phone is strong evidence and a different name weak evidence against
     parameters = identity.model_parameters(world.splink.model).set_index(["comparison", "level"])
     assert parameters.loc[("phone_hash", "exact"), "match_weight"] > 10

@@ -48,9 +48,11 @@ def _md(frame) -> dg.MetadataValue:
     owners=["team:data-platform"],
     deps=STAGING_INPUTS,
     description="Probabilistic deduplication of CRM customers (and scoring of cashier-typed store identities, "
-    "a name with a phone) with Splink on DuckDB: comparisons on hashed name (whole, either part), e-mail, "
-    "phone, city and birth year; u by seeded random sampling, m by EM on pairs that share a phone or an "
-    "e-mail. Writes every pair scored at or above the review floor to `identity.splink_matches` with its "
+    "a name with a phone) with Splink on DuckDB: comparisons on name (whole, one typo, either part), e-mail "
+    "(whole, one typo, local part with a digit), phone, city and birth date; the clear names, e-mails and "
+    "birth dates behind the staged CRM rows are read from raw inside this step only. u by seeded random "
+    "sampling, m by EM on pairs that share a phone or an e-mail. Writes every pair scored at or above the "
+    "review floor to `identity.splink_matches` (keys, scores and level labels, no personal data) with its "
     "match probability and evidence; pairs at or above the match threshold (default 0.95) become "
     "`splink_match` links of the identity graph.",
     metadata={"table": "identity.splink_matches"},

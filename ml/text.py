@@ -4,8 +4,8 @@ Everything here is deterministic, dependency-free (standard library only) and sa
 
 - `normalize_text` is the canonical form used to key the embedding cache: two texts that differ only in
   Unicode width/compatibility forms, case or whitespace share one key (and one vector).
-- `mask_pii` replaces e-mail addresses, phone numbers, Chinese resident ID numbers and payment card numbers
-  by placeholder tokens before free text reaches marts, embeddings or logs.
+- `mask_pii` replaces e-mail addresses, phone numbers, Chinese resident ID numbers, payment card numbers,
+  social-media mentions and the name a writer signs with by placeholder tokens before free text reaches marts, embeddings or logs.
 - `detect_script` tells Chinese from Latin-script text by the share of CJK characters, which is what the
   embedding layer needs to route a text to a representation that covers its script.
 """
@@ -22,6 +22,8 @@ __all__ = [
     "PHONE_TOKEN",
     "ID_TOKEN",
     "CARD_TOKEN",
+    "NAME_TOKEN",
+    "HANDLE_TOKEN",
     "normalize_text",
     "text_hash",
     "mask_pii",
@@ -36,6 +38,8 @@ EMAIL_TOKEN = "<EMAIL>"
 PHONE_TOKEN = "<PHONE>"
 ID_TOKEN = "<ID>"
 CARD_TOKEN = "<CARD>"
+NAME_TOKEN = "<NAME>"
+HANDLE_TOKEN = "<HANDLE>"
 
 _WS = re.compile(r"\s+")
 
@@ -106,15 +110,41 @@ def _sub_checked(pattern: re.Pattern[str], token: str, text: str, ok) -> str:
     return pattern.sub(lambda m: token if ok(m.group(0)) else m.group(0), text)
 
 
+# A social-media mention (@lucasgreen): an account name, often the person's own name. E-mails are masked first.
+_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}\b")
+# The name a message is signed with: "Thanks, Wei", "Cheers Frank.", "Kind regards,\nDan Wu", or one or two
+# capitalised words standing alone after the last sentence ("... my last order? Yang"). Only at the very end
+# of the text, so names of products or places inside sentences are left alone.
+_NAME_WORD = r"[A-Z][a-z][a-z'\u2019-]*"
+_SIGNOFF_NAME = re.compile(
+    r"\b(?:(?:[Kk]ind |[Bb]est |[Ww]arm |[Mm]any )?[Rr]egards|[Cc]heers|[Tt]hanks|[Tt]hank you|[Bb]est|"
+    rf"[Ss]incerely|[Yy]ours|[Ll]ove)[,!.]?\s+(?P<name>{_NAME_WORD}(?:[ \t]{_NAME_WORD})?)(?P<tail>\s*[.!]?\s*)$"
+)
+_TRAILING_NAME = re.compile(rf"[.!?]\s+(?P<name>{_NAME_WORD}(?:[ \t]{_NAME_WORD})?)(?P<tail>\s*)$")
+# Words that end a message on their own without being a name.
+_NOT_NAMES = frozenset({"Thanks", "Thank", "Cheers", "Please", "Regards", "Bye", "Help", "Best", "Sincerely",
+                        "Avoid", "Disappointed", "Wow", "Yes", "No", "Ok", "Okay", "Again", "Soon", "Today",
+                        "Tomorrow", "Everyone", "All", "Team", "Sir", "Madam"})
+
+
+def _mask_signoff(text: str) -> str:
+    for pattern in (_SIGNOFF_NAME, _TRAILING_NAME):
+        m = pattern.search(text)
+        if m is not None and m.group("name").split()[0] not in _NOT_NAMES:
+            return text[: m.start("name")] + NAME_TOKEN + m.group("tail")
+    return text
+
+
 def mask_pii(text: str | None) -> str:
-    """Replace personal data in free text by tokens: ``<EMAIL>``, ``<ID>``, ``<CARD>``, ``<PHONE>``.
+    """Replace personal data in free text by tokens: ``<EMAIL>``, ``<ID>``, ``<CARD>``, ``<PHONE>``, ``<NAME>``.
 
     Covered: e-mail addresses; Chinese resident ID numbers (18 characters with a plausible birth date);
     payment card numbers (13-19 digits, grouped or not, Luhn-valid); phone numbers: Chinese mobiles in any
     common writing (``13812345678``, ``138 1234 5678``, ``138-1234-5678``, ``+86-138...``, ``0086 138...``,
     ``(+86) 138...``), numbers with an international prefix (``+44 7400 123456``, ``+1 (212) 555-1234``),
     North American numbers (``(212) 555-1234``, ``212.555.1234``) and national numbers with a trunk zero
-    (``07400 123456``, ``010-12345678``). Order numbers, dates, prices and short codes are left alone.
+    (``07400 123456``, ``010-12345678``); @mentions; the name a message is signed with at its very end
+    (``Thanks, Wei``, ``Kind regards,\nDan Wu``). Order numbers, dates, prices and short codes are left alone.
     The text is otherwise unchanged (no normalisation); None becomes the empty string.
     """
     if text is None:
@@ -126,7 +156,8 @@ def mask_pii(text: str | None) -> str:
     out = _sub_checked(_INTL, PHONE_TOKEN, out, lambda s: 8 <= len(_digits(s)) <= 15)
     out = _NANP.sub(PHONE_TOKEN, out)
     out = _sub_checked(_TRUNK, PHONE_TOKEN, out, lambda s: 10 <= len(_digits(s)) <= 11)
-    return out
+    out = _HANDLE.sub(HANDLE_TOKEN, out)
+    return _mask_signoff(out)
 
 
 def find_pii(text: str | None) -> dict[str, int]:

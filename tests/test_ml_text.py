@@ -82,3 +82,23 @@ def test_mask_pii_counts_and_luhn():
 )
 def test_detect_script(text, script):
     assert detect_script(text) == script
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("My order is late. Thanks, Wei", "My order is late. Thanks, <NAME>"),
+        ("Broken on day 2.\nKind regards,\nDan Wu", "Broken on day 2.\nKind regards,\n<NAME>"),
+        ("Thanks for the quick help. Cheers Frank.", "Thanks for the quick help. Cheers <NAME>."),
+        ("How do I get an invoice for my last order? Yang", "How do I get an invoice for my last order? <NAME>"),
+        ("@lucasgreen did they ever reply?", "<HANDLE> did they ever reply?"),
+        ("write to li.wei@example.cn", "write to <EMAIL>"),
+        # no name to mask: closing words, products and places inside sentences
+        ("Please help.", "Please help."),
+        ("Works with my Watch S2. Thank you", "Works with my Watch S2. Thank you"),
+        ("Great gift. Avoid.", "Great gift. Avoid."),
+        ("Bought the Buds Pro at the Hangzhou store", "Bought the Buds Pro at the Hangzhou store"),
+    ],
+)
+def test_mask_pii_masks_signed_names_and_mentions(text, masked):
+    assert mask_pii(text) == masked

@@ -84,10 +84,9 @@ class PiiScanner:
         path: Path,
         schemas: Iterable[str] | None = None,
         skip: set[tuple[str, str, str]] = frozenset(),
-        names_allowed: set[tuple[str, str, str]] = frozenset(),
     ) -> list[Finding]:
         """Every distinct value of every text and integer column of every table (of the given schemas), but
-        the (schema, table, column) in `skip`; in those of `names_allowed` a person's name is not a finding."""
+        the (schema, table, column) in `skip`."""
         findings = []
         with duckdb.connect(str(path), read_only=True) as con:
             for schema, table, column, data_type in _columns(con, schemas):
@@ -106,10 +105,7 @@ class PiiScanner:
                     ).fetchall()
                 else:
                     continue
-                found = self.scan_texts(f"{path.name}:{schema}.{table}.{column}", (v[0] for v in values))
-                if (schema, table, column) in names_allowed:
-                    found = [f for f in found if f.kind != "name"]
-                findings += found
+                findings += self.scan_texts(f"{path.name}:{schema}.{table}.{column}", (v[0] for v in values))
         return findings
 
 

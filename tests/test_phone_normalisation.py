@@ -67,7 +67,8 @@ def normalised(tmp_path_factory) -> dict[str, dict[str, str | None]]:
     }
     compiled = subprocess.run(
         [
-            str(Path(sys.executable).with_name("dbt")), "compile", "--inline", query, "--vars", "{pii_salt: phone-test-salt}",
+            str(Path(sys.executable).with_name("dbt")), "compile", "--inline", query,
+            "--vars", "{pii_salt: phone-test-salt}",
             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(root / "target"), "--log-path", str(root / "logs"), "--quiet", "--output", "text",
         ],

@@ -8,6 +8,7 @@ from dagster_project.assets.publish import build_publish_asset
 from dagster_project.assets.reports import report_assets
 from dagster_project.checks.freshness import freshness_checks
 from dagster_project.checks.marts import table_checks
+from dagster_project.erasure import erase_job, erasure_rebuild
 from dagster_project.jobs import (
     build_all_job,
     daily_schedule,
@@ -25,8 +26,8 @@ publish_assets = [build_publish_asset([dbt_layers["marts"]])] if "marts" in dbt_
 defs = dg.Definitions(
     assets=[*landing_assets, *dbt_layers.values(), *identity_assets, *ml_assets, *publish_assets, *report_assets],
     asset_checks=[*freshness_checks, *identity_checks, *table_checks],
-    jobs=[build_all_job, land_job, transform_job, freshness_job],
+    jobs=[build_all_job, land_job, transform_job, freshness_job, erase_job],
     schedules=[daily_schedule, freshness_schedule],
-    sensors=[landing_sensor],
+    sensors=[landing_sensor, erasure_rebuild],
     resources=build_resources(),
 )

@@ -201,6 +201,28 @@ def text_insights(con, settings: TextSettings) -> dict:
     return metadata
 
 
+def person_texts(con, person_ids: list[str]) -> list[str]:
+    """The persons' feedback texts as the text step embeds them (masked): from the intermediate layer and from
+    ml.text_insights, which may hold texts of an earlier build. Read before an erasure purges the sources."""
+    texts = con.execute(
+        "select text from intermediate.int_feedback_texts where person_id = any(?)", [person_ids]
+    ).fetchall()
+    masked = [mask_pii(t) for (t,) in texts]
+    has_insights = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'ml' and table_name = 'text_insights'"
+    ).fetchone()[0]
+    if has_insights:
+        masked += [t for (t,) in con.execute(
+            "select masked_text from ml.text_insights where person_id = any(?)", [person_ids]).fetchall()]
+    return sorted(set(masked))
+
+
+def forget_texts(texts: list[str], embeddings_dir: Path) -> int:
+    """Drop these texts' vectors from the embedding cache (every model); returns how many were removed. The
+    topic registry (centroids, keywords) and the sentiment and Chinese n-gram models hold no text of their own:
+    the next text step refits them on what is left."""
+    return EmbeddingCache(embeddings_dir).delete(texts) if texts else 0
+
 
 # -- churn ----------------------------------------------------------------------------------------------------------
 def churn_frame(con) -> tuple[pd.DataFrame, dict[str, str]]:

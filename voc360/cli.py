@@ -12,10 +12,11 @@ import uuid
 from pathlib import Path
 
 import click
+import duckdb
 
 from voc360.importing import SourceImportError, import_file
 from voc360.registry import load_registry
-from voc360.settings import BUILD_TAG, PROJECT_ROOT, get_settings
+from voc360.settings import BUILD_TAG, ERASURE_TAG, PROJECT_ROOT, get_settings
 from voc360.summary import render_summary
 
 LAND_JOB, TRANSFORM_JOB = "voc360_land", "voc360_transform"
@@ -120,6 +121,43 @@ def import_(source_name: str, file: Path, time_format: str | None, day: dt.datet
     if first < settings.start_date:
         click.echo(f"The first day is before the first partition {settings.start_date}: "
                    f"set VOC360_START_DATE={first} to backfill it.")
+
+
+@main.command()
+@click.option("--person-id", help="A person id of the identity graph (person_id in the marts).")
+@click.option("--email", help="An e-mail address (any writing: case, spaces and mistyped domains match).")
+@click.option("--phone", help="A phone number with its country code (any writing of the same E.164 number).")
+@click.option("--customer-id", help="A CRM customer id.")
+@click.option("--loyalty-card", help="A loyalty card number.")
+@click.option("--app-user-id", help="An app user id (the customer id signed in on the app).")
+@click.option("--social-handle", help="A social account, as platform:handle (e.g. weibo:some_name).")
+def erase(**identifiers: str | None) -> None:
+    """Erase a person from every layer and suppress their identifiers at landing (the right to be forgotten).
+
+    Purges raw, rejects and the embedding cache in the build database, then rebuilds everything downstream
+    (voc360_transform, full refresh) and republishes the serving copy. Give exactly one identifier; it is
+    hashed before it is recorded and never stored in the clear."""
+    # imported here: erasure loads the ML libraries (for the embedding cache), which the other commands do not need
+    from voc360.erasure import ErasureError, ErasureRequest, create_key_functions, rebuild_run_config
+    from voc360.erasure import erase as erase_person
+
+    given = {kind: value for kind, value in identifiers.items() if value}
+    if len(given) != 1:
+        raise click.ClickException("give exactly one of --person-id, --email, --phone, --customer-id, "
+                                   "--loyalty-card, --app-user-id, --social-handle")
+    [(kind, value)] = given.items()
+    settings = get_settings()
+    try:
+        request = ErasureRequest(kind, value)
+        create_key_functions()
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            result = erase_person(con, request, settings)
+    except ErasureError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Erasure {result.erasure_id}: {result.persons} person(s), {result.identifiers_suppressed} "
+               f"identifier(s) suppressed; removed {json.dumps(result.rows_removed)}")
+    click.echo("Rebuilding everything downstream of raw without them (voc360_transform, full refresh)")
+    run_job(TRANSFORM_JOB, {BUILD_TAG: result.erasure_id, ERASURE_TAG: result.erasure_id}, rebuild_run_config())
 
 
 @main.command()

@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from voc360.conflicts import record_conflicting_versions
 from voc360.registry import Source
+from voc360.suppression import suppress_landed_rows
 
 RAW_SCHEMA = "raw"
 REJECTS_SCHEMA = "raw_rejects"
@@ -103,6 +104,7 @@ class DayReport:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_suppressed: int = 0  # rows of erased persons (voc360.suppression), counted but not kept
 
 
 @dataclasses.dataclass
@@ -123,6 +125,10 @@ class LoadReport:
     @property
     def rows_rejected(self) -> int:
         return sum(d.rows_rejected for d in self.days)
+
+    @property
+    def rows_suppressed(self) -> int:
+        return sum(d.rows_suppressed for d in self.days)
 
     @property
     def files(self) -> int:
@@ -435,6 +441,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             source varchar, partition_date date, files integer, rows_read bigint, rows_loaded bigint,
             rows_rejected bigint, loaded_at timestamp, primary key (source, partition_date))"""
     )
+    con.execute(f"alter table {AUDIT_TABLE} add column if not exists rows_suppressed bigint default 0")
 
 
 def _valid_value_sql(column_type: str, name: str) -> str | None:
@@ -584,19 +591,22 @@ def load_days(
                     batch, pending = [], 0
         if batch:
             _tally(_flush(con, source, batch, loaded_at), reports, reasons)
+        _drop_suppressed(con, source, days, reports)
         conflicting = record_conflicting_versions(con, source, days)
         con.executemany(
-            f"insert into {AUDIT_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {AUDIT_TABLE} (source, partition_date, files, rows_read, rows_loaded, rows_rejected, "
+            "loaded_at, rows_suppressed) values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                [source.name, r.partition_date, r.files, r.rows_read, r.rows_loaded, r.rows_rejected, loaded_at]
+                [source.name, r.partition_date, r.files, r.rows_read, r.rows_loaded, r.rows_rejected, loaded_at,
+                 r.rows_suppressed]
                 for r in reports.values()
             ],
         )
         for report in reports.values():
-            if report.rows_read != report.rows_loaded + report.rows_rejected:
+            if report.rows_read != report.rows_loaded + report.rows_rejected + report.rows_suppressed:
                 raise LandingError(
                     f"{source.name} {report.partition_date}: read {report.rows_read} rows but loaded "
-                    f"{report.rows_loaded} and rejected {report.rows_rejected}"
+                    f"{report.rows_loaded}, rejected {report.rows_rejected} and suppressed {report.rows_suppressed}"
                 )
         con.execute("commit")
     except BaseException:
@@ -605,6 +615,18 @@ def load_days(
     return LoadReport(
         source=source.name, days=list(reports.values()), reject_reasons=reasons, conflicting_versions=conflicting
     )
+
+
+def _drop_suppressed(
+    con: duckdb.DuckDBPyConnection, source: Source, days: list[dt.date], reports: dict[dt.date, DayReport]
+) -> None:
+    """Rows of erased persons leave raw and rejects again and count as suppressed (no identifier is kept)."""
+    for (day, kind), n in suppress_landed_rows(con, source, days).items():
+        if kind == "loaded":
+            reports[day].rows_loaded -= n
+        else:
+            reports[day].rows_rejected -= n
+        reports[day].rows_suppressed += n
 
 
 def _tally(counts: Counter, reports: dict[dt.date, DayReport], reasons: Counter) -> None:

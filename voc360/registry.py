@@ -12,6 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 REGISTRY_PATH = Path(__file__).resolve().parent.parent / "config" / "sources.yml"
 
 ColumnType = Literal["varchar", "integer", "double", "boolean", "date", "timestamp"]
+# What a column identifying a person holds: a node type of the identity graph (int_identity_components).
+# Erasure finds a person's raw rows through these columns and landing suppresses erased identifiers by them.
+IdentifierKind = Literal[
+    "crm_customer", "email_hash", "phone_hash", "loyalty_card", "social_account", "order", "pos_receipt",
+    "web_visitor", "app_device", "ticket", "survey_response", "review",
+]
 
 
 class Column(BaseModel):
@@ -40,6 +46,10 @@ class Source(BaseModel):
     timezone_column: str | None = None
     pii: list[str] = Field(default_factory=list)
     text_columns: list[str] = Field(default_factory=list)
+    identifiers: dict[str, IdentifierKind] = Field(default_factory=dict)
+    # where staging reads the country of a national phone writing (dbt macro phone_country): city and/or
+    # time-zone column; suppression reads phones the same way
+    phone_country: dict[Literal["city", "timezone"], str] = Field(default_factory=dict)
     columns: list[Column]
     # False for a real source brought in with `voc360 import`: the sample-world generator does not write it
     sample_world: bool = True
@@ -47,11 +57,13 @@ class Source(BaseModel):
     @model_validator(mode="after")
     def _references_exist(self) -> Source:
         names = {c.name for c in self.columns}
-        referenced = [*self.primary_key, *self.pii, *self.text_columns]
+        referenced = [*self.primary_key, *self.pii, *self.text_columns, *self.identifiers, *self.phone_country.values()]
         referenced += [c for c in (self.event_time, self.timezone_column) if c]
         unknown = [c for c in referenced if c not in names]
         if unknown:
             raise ValueError(f"source {self.name!r} refers to undeclared columns {unknown}")
+        if "social_account" in self.identifiers.values() and "platform" not in names:
+            raise ValueError(f"source {self.name!r}: a social_account identifier needs a platform column")
         if "{date}" not in self.path:
             raise ValueError(f"source {self.name!r}: path must contain {{date}}")
         return self

@@ -19,6 +19,8 @@ DEFAULT_CUSTOMERS = 2000
 
 # Dagster run tag that ties the runs of one build together (landing over a range, then the transform).
 BUILD_TAG = "voc360/build"
+# Dagster run tag of the rebuild that follows an erasure: the erasure id (voc360_meta.erasures).
+ERASURE_TAG = "voc360/erasure"
 
 
 class Settings(BaseModel):

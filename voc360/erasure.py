@@ -44,6 +44,7 @@ import duckdb
 from ml.steps import forget_texts, person_texts
 from voc360.landing import ensure_tables
 from voc360.registry import load_registry
+from voc360.dbt_salt import set_salt
 from voc360.settings import DBT_PROJECT_DIR, Settings
 from voc360.suppression import (
     SUPPRESSION_TABLE,
@@ -51,7 +52,6 @@ from voc360.suppression import (
     node_keys_sql,
     reject_matches_sql,
     row_matches_sql,
-    set_salt,
 )
 
 ERASURES_TABLE = "voc360_meta.erasures"

@@ -17,12 +17,10 @@ from collections import Counter
 
 import duckdb
 
+from voc360.dbt_salt import set_salt
 from voc360.registry import Source
-from voc360.settings import get_settings
 
 SUPPRESSION_TABLE = "voc360_meta.suppression"
-# The DuckDB variable that dbt's hash_pii reads the salt from (set on every connection by voc360.dbt_salt).
-SALT_VARIABLE = "voc360_pii_salt"
 # Separators of a rejected record's fields, in CSV and JSON lines alike.
 _FIELD_SEPARATORS = r'[",{}\[\]\t;|\n]'
 
@@ -34,10 +32,6 @@ def ensure_suppression_table(con: duckdb.DuckDBPyConnection) -> None:
             identifier_type varchar, identifier_hash varchar, erasure_id varchar, suppressed_at timestamp,
             primary key (identifier_type, identifier_hash))"""
     )
-
-
-def set_salt(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"set variable {SALT_VARIABLE} = ?", [get_settings().pii_salt])
 
 
 def node_keys_sql(kind: str, value_sql: str, platform_sqls: list[str], country: tuple[str, str] = ("null", "null")
@@ -102,7 +96,7 @@ def suppress_landed_rows(con: duckdb.DuckDBPyConnection, source: Source, days: l
     counts: Counter = Counter()
     if not source.identifiers or not suppression_active(con):
         return counts
-    set_salt(con)
+    set_salt(con)  # the key functions hash with the salt of the connection, as dbt's hash_pii does
     for kind, table, condition in (
         ("loaded", f"raw.{source.name}", row_matches_sql(source, SUPPRESSION_TABLE)),
         ("rejected", f"raw_rejects.{source.name}", reject_matches_sql(source, SUPPRESSION_TABLE)),

@@ -354,7 +354,7 @@ def test_the_erase_job_runs_from_dagster_and_its_sensor_requests_a_full_rebuild(
     request = erasure_rebuild(dg.build_run_status_sensor_context(
         sensor_name="voc360_erasure_rebuild", dagster_event=success.event_log_entry.dagster_event,
         dagster_instance=instance, dagster_run=run))
-    transform = defs.get_job_def("voc360_transform")
+    transform = defs.resolve_job_def("voc360_transform")
     assert dg.validate_run_config(transform, request.run_config)
     assert all(op["config"]["full_refresh"] for op in request.run_config["ops"].values())
     assert {f"dbt_{layer}" for layer in ("staging", "intermediate", "features", "marts")} <= set(request.run_config["ops"])

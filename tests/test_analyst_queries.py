@@ -197,7 +197,9 @@ def test_topics_by_churn_lift_rank_topics_with_their_interval(build: Build):
     rated = result.dropna(subset=["lift_low"])
     assert ((rated["lift_low"] <= rated["lift"]) & (rated["lift"] <= rated["lift_high"])).all()
     crude = result.dropna(subset=["crude_lift"])
-    np.testing.assert_allclose(crude["crude_lift"], crude["churn_if_raised"] / crude["churn_if_not"], rtol=0.02)
+    # the query rounds the lift to 2 decimals and the rates to 3, so the ratio of the rates is off by up to ~0.01
+    np.testing.assert_allclose(crude["crude_lift"], crude["churn_if_raised"] / crude["churn_if_not"], rtol=0.02,
+                               atol=0.015)
 
 
 def test_topic_trend_compares_the_last_four_weeks_with_the_four_before(build: Build):

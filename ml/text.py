@@ -5,7 +5,8 @@ Everything here is deterministic, dependency-free (standard library only) and sa
 - `normalize_text` is the canonical form used to key the embedding cache: two texts that differ only in
   Unicode width/compatibility forms, case or whitespace share one key (and one vector).
 - `mask_pii` replaces e-mail addresses, phone numbers, Chinese resident ID numbers, payment card numbers,
-  social-media mentions and the name a writer signs with by placeholder tokens before free text reaches marts, embeddings or logs.
+  social-media mentions and the name a writer signs with by placeholder tokens before free text reaches
+  marts, embeddings or logs.
 - `detect_script` tells Chinese from Latin-script text by the share of CJK characters, which is what the
   embedding layer needs to route a text to a representation that covers its script.
 """

@@ -110,6 +110,9 @@ RAW_ROWS: dict[str, list[Row]] = {
                      "unit_price": "15.5", "ordered_at": "2026-01-03T22:00:00Z"}),
         (JAN_06, 2, {"order_id": "o4", "line_number": "1", "product_id": "p4", "quantity": "4",
                      "unit_price": "20", "ordered_at": "2026-01-06T01:00:00"}),
+        # o5's item landed on the newest day; its order will arrive late, so the build must not stop on it
+        (JAN_07, 1, {"order_id": "o5", "line_number": "1", "product_id": "p2", "quantity": "1",
+                     "unit_price": "20", "ordered_at": "2026-01-07T08:00:00Z"}),
     ],
     "pos_receipts": [
         # 07:30 in Shanghai (UTC+8) is 23:30 UTC on the previous day
@@ -359,7 +362,7 @@ def test_duplicates_and_resent_records_collapse_onto_the_earliest_landed_copy(bu
         "stg_crm__customer_versions": 5,  # c1 twice (two versions), c2, c3, c4
         "stg_crm__customers": 4,
         "stg_shop__orders": 4,
-        "stg_shop__order_items": 5,
+        "stg_shop__order_items": 6,
         "stg_pos__receipts": 3,
         "stg_web__events": 2,
         "stg_app__events": 2,
@@ -374,6 +377,29 @@ def test_duplicates_and_resent_records_collapse_onto_the_earliest_landed_copy(bu
     }
     counts = {model: build.query(f"select count(*) from staging.{model}")[0][0] for model in expected_counts}
     assert counts == expected_counts
+
+
+def test_an_item_waits_late_arrival_days_for_its_order_and_then_fails_the_build(build: Build, tmp_path: Path) -> None:
+    # o5's item has no order yet but landed on the newest day: the build above passed with it
+    assert build.one("stg_shop__order_items", "order_id = 'o5'")["_partition_date"] == dt.date(2026, 1, 7)
+    assert build.query("select count(*) from staging.stg_shop__orders where order_id = 'o5'") == [(0,)]
+    # the same orphan landed four days before the newest day (late_arrival_days is 3): its order is overdue
+    overdue = tmp_path / "overdue.duckdb"
+    shutil.copy(build.warehouse, overdue)
+    with duckdb.connect(str(overdue)) as con:
+        con.execute("update staging.stg_shop__order_items set _partition_date = date '2026-01-03' where order_id = 'o5'")
+    completed = subprocess.run(
+        [
+            dbt_executable(), "test", "--select", "stg_shop__order_items,test_name:relationships_settled",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+        ],
+        env={**os.environ, "VOC360_WAREHOUSE_PATH": str(overdue), "VOC360_PII_SALT": SALT,
+             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert completed.returncode == 1, completed.stdout[-3000:]
+    assert re.search(r"FAIL 1 relationships_settled_stg_shop__order_items_order_id", completed.stdout), completed.stdout[-3000:]
 
 
 def test_crm_keeps_every_version_and_the_current_one_per_customer(build: Build) -> None:

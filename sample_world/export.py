@@ -49,10 +49,6 @@ class Batch:
     def from_columns(cls, columns: list, key: tuple[int, int] | None = None) -> Batch:
         return cls(join_columns(columns), key)
 
-    @classmethod
-    def from_lines(cls, lines: list[str]) -> Batch:
-        return cls(pa.array([x + "\n" for x in lines], type=pa.large_string()))
-
     def lines_at(self, rows: np.ndarray) -> list[str]:
         return [x[:-1] for x in self.lines.take(rows).to_pylist()]
 

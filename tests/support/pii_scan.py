@@ -22,10 +22,10 @@ _SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
 # Decimal fractions (0.8234567891234567) have digit runs that can pass a Luhn check; they are no card.
 _LONG_FRACTION = re.compile(r"(?<![\d.])\d+\.\d{4,}(?![\d.])")
 _LATIN = re.compile(r"[A-Za-z]")
-# An opaque identifier ("RSH00275931780", "ae_06079002266cc147"), alone or in a table of them: its digits
-# are no one's phone or card. Not inside an e-mail address ("sarah98@..."). Known persons' phone digits are
-# still looked for in it.
-_IDENTIFIER = re.compile(r"(?<![\w.%+@-])[A-Za-z]+[_-]?\d[\w-]*(?![\w.@-])")
+# An opaque identifier ("RSH00275931780", "ae_06079002266cc147", a dbt target folder such as
+# "dbt_marts_4-96b0607-255551e"), alone or in a table of them: its digits are no one's phone or card. Not inside
+# an e-mail address ("sarah98@..."). Known persons' phone digits are still looked for in it.
+_IDENTIFIER = re.compile(r"(?<![\w.%+@-])[A-Za-z][A-Za-z_]*[_-]?\d[\w-]*(?![\w.@-])")
 _TEXT_TYPES = ("VARCHAR", "JSON")
 _INTEGER_TYPES = ("BIGINT", "INTEGER", "HUGEINT", "UBIGINT")
 

@@ -6,8 +6,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.jobs import transform_job
-from voc360.erasure import ErasureError, ErasureRequest, create_key_functions, erase, rebuild_run_config
 from voc360.settings import BUILD_TAG, ERASURE_TAG, get_settings
+
+# voc360.erasure (which pulls in ml.steps: pandas, scipy, scikit-learn) is imported in the op and the sensor: the
+# Dagster definitions load without it.
 
 
 class ErasureConfig(dg.Config):
@@ -26,6 +28,8 @@ class ErasureConfig(dg.Config):
 @dg.op(description="Purge a person from raw, rejects and the embedding cache, suppress their identifiers at "
        "landing and record the erasure in voc360_meta.erasures (voc360.erasure).")
 def erase_person(context: dg.OpExecutionContext, config: ErasureConfig, warehouse: DuckDBResource) -> None:
+    from voc360.erasure import ErasureError, ErasureRequest, create_key_functions, erase
+
     given = {kind: value for kind, value in config.model_dump().items() if value}
     if len(given) != 1:
         raise dg.Failure(f"give exactly one of {', '.join(ErasureConfig.model_fields)}")
@@ -60,6 +64,8 @@ def erase_job():
     "layer and the serving copy lose the erased person.",
 )
 def erasure_rebuild(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    from voc360.erasure import rebuild_run_config
+
     erasure_id = context.dagster_run.tags.get(ERASURE_TAG, context.dagster_run.run_id)
     return dg.RunRequest(
         run_key=context.dagster_run.run_id,

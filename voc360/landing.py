@@ -27,7 +27,6 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from voc360.conflicts import record_conflicting_versions
 from voc360.registry import Source
@@ -473,6 +472,8 @@ def _type_check_sql(source: Source) -> str:
 
 def _flush(con: duckdb.DuckDBPyConnection, source: Source, batch: list[ParsedFile], loaded_at: dt.datetime) -> Counter:
     """Write accepted and rejected rows of the batch; return rejected and loaded counts per (file, kind)."""
+    import pyarrow as pa  # imported here: it is slow to import, and the Dagster definitions import this module
+
     counts: Counter = Counter()
     names = source.column_names
     arrays = {c: [] for c in names}

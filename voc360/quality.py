@@ -9,8 +9,8 @@ Validation runs on a pandas frame in an ephemeral GX context: GX's SQL datasourc
 expectation comes back as an empty, failed result), so the partitions are read from DuckDB, typed per the
 registry (raw keeps every value as VARCHAR) and handed to GX as a DataFrame.
 
-Great Expectations is imported lazily (it takes seconds to import), so importing this module stays cheap for
-the Dagster code location; the import happens on the first validation.
+Great Expectations and pandas are imported lazily (they take seconds to import), so importing this module stays
+cheap for the Dagster code location; the imports happen on the first validation.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import duckdb  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from voc360.landing import AUDIT_TABLE, RAW_SCHEMA  # noqa: E402
 from voc360.registry import Source, load_registry  # noqa: E402
 from voc360.settings import PROJECT_ROOT  # noqa: E402
 
 if TYPE_CHECKING:
+    import pandas as pd
     from great_expectations.core import ExpectationSuite
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
@@ -574,6 +574,8 @@ def _short(value: Any, limit: int = 80) -> str:
 
 def _json_safe(value: Any) -> Any:
     """Plain JSON values: numpy scalars unwrapped, NaN/NA/NaT -> None, datetimes -> ISO strings."""
+    import pandas as pd
+
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
@@ -635,6 +637,7 @@ def validate_frame(
     reported with its error and counts as failed; one whose parameter is in `_skip` is reported as skipped.
     """
     import great_expectations as gx
+    import pandas as pd
     from great_expectations.core import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -48,10 +48,15 @@ class Voc360DbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name=layer, kinds=kinds, owners=owners)
 
 
+@functools.cache  # parsed once for every layer's definition
+def dbt_manifest() -> dict[str, Any]:
+    return json.loads(dbt_project.manifest_path.read_text())
+
+
 @functools.cache  # one definition per layer, shared by every module that needs its keys
 def build_layer_assets(layer: str) -> dg.AssetsDefinition:
     @dbt_assets(
-        manifest=dbt_project.manifest_path,
+        manifest=dbt_manifest(),
         project=dbt_project,
         select=f"path:models/{layer}",
         name=f"dbt_{layer}",
@@ -104,6 +109,6 @@ def with_table_metadata(events: list, manifest: Mapping[str, Any], warehouse: Du
 
 def dbt_layer_assets() -> dict[str, dg.AssetsDefinition]:
     """Layer name -> its assets, for the layers that have models (an empty selection is not a valid definition)."""
-    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
+    nodes = dbt_manifest()["nodes"].values()
     present = {n["fqn"][1] for n in nodes if n["resource_type"] == "model" and len(n["fqn"]) > 2}
     return {layer: build_layer_assets(layer) for layer in LAYERS if layer in present}

@@ -2,9 +2,9 @@
 
 import datetime as dt
 import warnings
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.checks.gx import gx_check_result
@@ -15,11 +15,16 @@ from voc360.quality import validate_raw_partitions
 from voc360.registry import Source, load_registry
 from voc360.settings import get_settings
 
+# pandas is slow to import: the Dagster definitions load without it. (No `from __future__ import annotations`
+# here: Dagster reads the context and resource types of the asset functions from their annotations.)
+if TYPE_CHECKING:
+    import pandas as pd
+
 # Single-run backfills are what make a range of days one run and one transaction; the API is marked beta.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 
-def masked_preview(con, source: Source, day: dt.date) -> pd.DataFrame:
+def masked_preview(con, source: Source, day: dt.date) -> "pd.DataFrame":
     """The first rows of a landed day for the asset's metadata: PII columns left out, free text masked.
 
     Raw holds personal data as exported; Dagster's event log is read by everyone who opens the UI.

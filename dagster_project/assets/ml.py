@@ -9,20 +9,27 @@ Each asset is a thin wrapper around a plain function of `ml.steps` (`text_insigh
 `ml` (dbt sources in models/features/_ml__sources.yml) and returns the metadata the asset reports.
 """
 
+import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 import yaml
 from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.dbt import build_layer_assets
 from dagster_project.assets.table_metadata import table_metadata
-from ml.embeddings import default_model_path
-from ml.steps import TextSettings, churn_scores, customer_clv, text_insights
 from voc360.settings import DBT_PROJECT_DIR, get_settings
+
+# ml.* (pandas, scipy, scikit-learn, torch) is imported in the asset functions: the Dagster definitions load
+# without it. (No `from __future__ import annotations` here: Dagster reads the config classes of the asset
+# functions from their annotations, which must not be strings.)
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ml.steps import TextSettings
 
 TEXT_INSIGHTS = dg.AssetKey(["ml", "text_insights"])
 TOPICS = dg.AssetKey(["ml", "topics"])
@@ -34,6 +41,7 @@ def _layer_key(layer: str, model: str) -> dg.AssetKey:
     return get_asset_key_for_model([build_layer_assets(layer)], model)
 
 
+@functools.cache
 def _column_descriptions() -> dict[str, dict[str, str]]:
     """Column descriptions of the ML tables, from their dbt source declaration (one place for both UIs)."""
     sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "features" / "_ml__sources.yml").read_text())["sources"]
@@ -41,14 +49,11 @@ def _column_descriptions() -> dict[str, dict[str, str]]:
             for source in sources if source["name"] == "ml" for t in source["tables"]}
 
 
-ML_COLUMNS = _column_descriptions()
-
-
 def _table_metadata(con, table: str) -> dict:
-    return table_metadata(con, f"ml.{table}", ML_COLUMNS.get(table))
+    return table_metadata(con, f"ml.{table}", _column_descriptions().get(table))
 
 
-def _md(frame: pd.DataFrame) -> dg.MetadataValue:
+def _md(frame: "pd.DataFrame") -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "_none_")
 
 
@@ -59,13 +64,18 @@ class TextInsightsConfig(dg.Config):
     embedding_model: str = os.environ.get("VOC360_EMBEDDING_MODEL", "")
     seed: int = 0
 
-    def settings(self) -> TextSettings:
+    def settings(self) -> "TextSettings":
+        from ml.embeddings import default_model_path
+        from ml.steps import TextSettings
+
         s = get_settings()
         model = Path(self.embedding_model) if self.embedding_model else default_model_path()
         return TextSettings(s.warehouse_dir, s.ground_truth_dir, model, self.seed)
 
 
 def _with_tables(metadata: dict) -> dict:
+    import pandas as pd
+
     return {k: (_md(v) if isinstance(v, pd.DataFrame) else v) for k, v in metadata.items()}
 
 
@@ -100,6 +110,8 @@ _TEXT_SPEC = {"group_name": "ml", "kinds": {"python", "sentence-transformers", "
 )
 def text_insights_asset(config: TextInsightsConfig, warehouse: DuckDBResource):
     """Mask, embed, fit topics and sentiment; the metadata of the run goes on ml/text_insights."""
+    from ml.steps import text_insights
+
     with warehouse.get_connection() as con:
         metadata = text_insights(con, config.settings())
         insights_table = _table_metadata(con, "text_insights")
@@ -131,6 +143,8 @@ class ChurnConfig(dg.Config):
     metadata={"table": "ml.churn_scores"},
 )
 def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    from ml.steps import churn_scores
+
     with warehouse.get_connection() as con:
         metadata = churn_scores(con, seed=config.seed)
         metadata.update(_table_metadata(con, "churn_scores"))
@@ -153,6 +167,8 @@ def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.Mat
     metadata={"table": "ml.customer_clv"},
 )
 def customer_clv_asset(warehouse: DuckDBResource) -> dg.MaterializeResult:
+    from ml.steps import customer_clv
+
     with warehouse.get_connection() as con:
         metadata = customer_clv(con)
         metadata.update(_table_metadata(con, "customer_clv"))

@@ -10,25 +10,36 @@ embedded, beside the numbers it was drawn from.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import logging
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
-import pandas as pd
-from matplotlib import font_manager
-from matplotlib.figure import Figure
 
 from dagster_project.assets.table_metadata import preview_markdown
 from voc360.settings import get_settings
 
+# matplotlib (and its font cache) and pandas are imported when a report is drawn: the Dagster definitions load
+# without them.
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
 PUBLISHED = dg.AssetKey(["publish", "serving"])
 TOP_TOPICS = 8
-# Topic labels can be Chinese: use a CJK font for the glyphs DejaVu lacks, when one is installed.
-_INSTALLED_FONTS = {font.name for font in font_manager.fontManager.ttflist}
-FONTS = ["DejaVu Sans", *(name for name in ("WenQuanYi Zen Hei", "Noto Sans CJK SC") if name in _INSTALLED_FONTS)]
 # WenQuanYi has one weight; matplotlib says so each time it substitutes it, which is noise in the run log.
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+@functools.cache
+def fonts() -> list[str]:
+    """Topic labels can be Chinese: a CJK font for the glyphs DejaVu lacks, when one is installed."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *(name for name in ("WenQuanYi Zen Hei", "Noto Sans CJK SC") if name in installed)]
 
 
 def png_markdown(figure: Figure) -> dg.MetadataValue:
@@ -39,6 +50,8 @@ def png_markdown(figure: Figure) -> dg.MetadataValue:
 
 
 def new_figure(panels: int) -> tuple[Figure, list]:
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(6 * panels, 4))
     axes = figure.subplots(1, panels, squeeze=False)[0].tolist()
     return figure, axes
@@ -58,7 +71,7 @@ def _lines(axis, frame: pd.DataFrame, x: str, y: str, series: str, title: str, l
     if drawn.empty:
         _no_data(axis)
     elif legend:  # below the plot, where it hides no line
-        axis.legend(prop={"family": FONTS, "size": 7}, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
+        axis.legend(prop={"family": fonts(), "size": 7}, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
 
 
 def kpi_trends_plot(con: duckdb.DuckDBPyConnection) -> tuple[Figure, pd.DataFrame]:
@@ -104,7 +117,7 @@ def churn_lift_plot(con: duckdb.DuckDBPyConnection) -> tuple[Figure, pd.DataFram
                   xerr=[lift["lift"] - lift["lift_ci_low"], lift["lift_ci_high"] - lift["lift"]], ecolor="grey")
     axis.scatter(lift["lift"], range(len(lift)), c=colours, zorder=3)
     axis.axvline(1, color="black", linestyle="--", linewidth=0.8)
-    axis.set_yticks(range(len(lift)), lift["topic_label"], fontsize=8, family=FONTS)
+    axis.set_yticks(range(len(lift)), lift["topic_label"], fontsize=8, family=fonts())
     axis.set_xlabel("churn lift of customers who raised the topic (95% interval)")
     axis.set_title("Topic -> churn lift")
     axis.grid(axis="x", alpha=0.3)

@@ -4,13 +4,18 @@ Everyone who opens the UI reads the event log, so previews mask personal data in
 intermediate tables keep free text unmasked; the marts only hold it masked).
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 from duckdb import DuckDBPyConnection
 
 from ml.text import mask_pii
+
+if TYPE_CHECKING:  # pandas is slow to import: the Dagster definitions load without it
+    import pandas as pd
 
 PREVIEW_ROWS = 5
 # Long free text would make the preview table unreadable.

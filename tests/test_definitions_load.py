@@ -1,0 +1,71 @@
+"""The Dagster definitions load without the libraries that only asset, check and sensor functions use.
+
+Loading the code location (`dagster dev`, the daemon, every run's process) imports dagster_project.definitions;
+the heavy libraries are imported inside the functions that need them, so that loading stays cheap (benchmark:
+definitions load under 3 s). Behaviour only here, no timing: a fresh process must not have imported them.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import PROJECT_ROOT
+
+# Imported by asset, check or sensor functions only. numpy is left out: libraries of the code location itself
+# may import it.
+HEAVY_MODULES = (
+    "great_expectations",
+    "lightgbm",
+    "matplotlib",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "sentence_transformers",
+    "sklearn",
+    "splink",
+    "torch",
+    "transformers",
+    "ml.identity",
+    "ml.steps",
+    "voc360.erasure",
+)
+
+PROBE = """
+import json, sys
+from dagster_project.definitions import defs
+
+heavy = json.loads(sys.argv[1])
+imported = sorted(m for m in heavy if m in sys.modules)
+jobs = {job.name: sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys)
+        for job in defs.resolve_all_job_defs()}
+resolved = sorted(m for m in heavy if m in sys.modules)
+print(json.dumps({"imported": imported, "resolved": resolved, "jobs": jobs}))
+"""
+
+
+def test_definitions_load_without_the_heavy_libraries_and_resolve_every_job(tmp_path):
+    env = {**os.environ, "VOC360_WAREHOUSE_DIR": str(tmp_path / "warehouse")}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(HEAVY_MODULES)],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    loaded = json.loads(out.strip().splitlines()[-1])
+    assert loaded["imported"] == [], "imported by `import dagster_project.definitions`"
+    assert loaded["resolved"] == [], "imported when the jobs are resolved"
+
+    jobs = loaded["jobs"]
+    assert {"voc360_build", "voc360_land", "voc360_transform", "voc360_freshness", "voc360_erase"} <= set(jobs)
+    assert "raw/orders" in jobs["voc360_land"]
+    transform = set(jobs["voc360_transform"])
+    assert {"identity/splink_matches", "ml/text_insights", "ml/churn_scores", "ml/customer_clv",
+            "publish/serving", "reports/kpi_trends"} <= transform
+    assert not any(key.startswith("raw/") for key in transform)
+    assert set(jobs["voc360_build"]) == transform | set(jobs["voc360_land"])
+
+
+def test_splink_config_defaults_are_those_of_ml_identity():
+    from dagster_project.assets.identity import SplinkMatchesConfig
+    from ml.identity import SplinkSettings
+
+    assert SplinkMatchesConfig().settings() == SplinkSettings()

@@ -20,6 +20,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.dbt import build_layer_assets
 from dagster_project.assets.table_metadata import table_metadata
+from dagster_project.tables import warehouse_tables
 from ml.embeddings import default_model_path
 from ml.steps import TextSettings, churn_scores, customer_clv, text_insights
 from voc360.settings import DBT_PROJECT_DIR, get_settings
@@ -100,7 +101,7 @@ _TEXT_SPEC = {"group_name": "ml", "kinds": {"python", "sentence-transformers", "
 )
 def text_insights_asset(config: TextInsightsConfig, warehouse: DuckDBResource):
     """Mask, embed, fit topics and sentiment; the metadata of the run goes on ml/text_insights."""
-    with warehouse.get_connection() as con:
+    with warehouse_tables(warehouse) as con:
         metadata = text_insights(con, config.settings())
         insights_table = _table_metadata(con, "text_insights")
         topics_table = _table_metadata(con, "topics")
@@ -131,7 +132,7 @@ class ChurnConfig(dg.Config):
     metadata={"table": "ml.churn_scores"},
 )
 def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
-    with warehouse.get_connection() as con:
+    with warehouse_tables(warehouse) as con:
         metadata = churn_scores(con, seed=config.seed)
         metadata.update(_table_metadata(con, "churn_scores"))
     metadata.pop("scored_rows")
@@ -153,7 +154,7 @@ def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.Mat
     metadata={"table": "ml.customer_clv"},
 )
 def customer_clv_asset(warehouse: DuckDBResource) -> dg.MaterializeResult:
-    with warehouse.get_connection() as con:
+    with warehouse_tables(warehouse) as con:
         metadata = customer_clv(con)
         metadata.update(_table_metadata(con, "customer_clv"))
     for key in ("bgnbd_params", "gamma_gamma_params"):

@@ -1,7 +1,8 @@
 """High-volume sources generated per day with numpy: web clickstream, app events and order items.
 
-Each day draws from its own random stream, builds whole columns as arrays and joins pre-quoted string
-pieces into JSON or CSV lines, so no Python object is created per field.
+Each day draws from its own random stream, builds whole columns as arrays of indices into tables of pre-quoted
+string pieces, and joins the pieces into JSON or CSV lines with Arrow, so no Python object is created per field
+or line.
 """
 
 from __future__ import annotations
@@ -11,7 +12,17 @@ import numpy as np
 from sample_world import catalog as cat
 from sample_world.config import WorldConfig
 from sample_world.export import Batch
-from sample_world.formats import DAY, ZONE_SUFFIXES, Z_CN, Z_UTC, Clock, fixed_strings, pick_zones, scramble
+from sample_world.formats import (
+    DAY,
+    ZONE_SUFFIXES,
+    Z_CN,
+    Z_UTC,
+    Clock,
+    fixed_strings,
+    pick_zones,
+    scramble,
+    str_table,
+)
 from sample_world.people import Population, diurnal_utc_weights
 from sample_world.rng import np_stream, salt
 from sample_world.seasons import day_factor
@@ -25,17 +36,28 @@ COUNTRIES = ("CN", "GB", "US")
 NULL = "null"
 
 
-def _obj(values) -> np.ndarray:
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = list(values)
-    return arr
-
-
 MAX_DWELL_TENTHS = 18_000
 
 
 def _json(value: str | None) -> str:
     return "null" if value is None else '"' + value + '"'
+
+
+class _CustomerIds:
+    """JSON customer ids (or null) followed by `after`, as a table indexed by person: entry i is person i's id,
+    entry `null` is null, entry null + 1 + i is person i's second (CRM duplicate) id."""
+
+    def __init__(self, pop: Population, after: str) -> None:
+        persons = pop.persons
+        self.null = len(persons)
+        self.table = str_table([_json(p.customer_id) + after for p in persons] + ["null" + after]
+                               + [_json(p.dup_customer_id) + after for p in persons])
+        self._main = [p.customer_id for p in persons]
+
+    def of_purchases(self, purchases: list[tuple]) -> np.ndarray:
+        """Entries of the customer id each purchase (person index, customer id, ...) was made with."""
+        return np.array([i if cid == self._main[i] else self.null + 1 + i for i, cid, *_ in purchases],
+                        dtype=np.int64)
 
 
 class PersonArrays:
@@ -124,7 +146,7 @@ class WebEvents:
         self.tz_rate = cfg.messiness.mixed_timezone_rate
         self.event_salt = salt(cfg.seed, "web_event_id")
         self.session_salt = salt(cfg.seed, "web_session_id")
-        self.browser_piece = _obj([a + '","login_id":' for a in pop.browser_ids])
+        self.browser_piece = str_table([a + '","login_id":' for a in pop.browser_ids])
         self.browser_device = np.array(pop.browser_device, dtype=np.int64)
         owner = np.array(pop.browser_person, dtype=np.int64)
         owner_country = np.where(owner >= 0, persons.country[np.maximum(owner, 0)], 0)
@@ -135,10 +157,9 @@ class WebEvents:
         w = 1.0 / (np.arange(k) + 3.0) ** 0.7 if k else np.zeros(0)
         self.prospect_p = w / w.sum() if k else w
         self.prospect_rate = cfg.customers * 0.04
-        self.login_piece = _obj([_json(p.customer_id) + ',"occurred_at":"' for p in pop.persons])
-        self.null_login = 'null,"occurred_at":"'
+        self.login = _CustomerIds(pop, ',"occurred_at":"')
         # type and offset suffix
-        self.zone_type = _obj([z + '","event_type":"' + t + '","page_url":' for z in ZONE_SUFFIXES
+        self.zone_type = str_table([z + '","event_type":"' + t + '","page_url":' for z in ZONE_SUFFIXES
                                for t in WEB_EVENT_TYPES])
         # url and product per (region, device) host and path
         paths = [p for p, _ in cat.WEB_PAGES]
@@ -151,11 +172,11 @@ class WebEvents:
         self.path_checkout = len(paths) + len(cat.PRODUCTS)
         self.path_confirm = self.path_checkout + 1
         self.n_paths = len(all_paths)
-        self.url_piece = _obj([
+        self.url_piece = str_table([
             _json(cat.WEB_HOSTS[(region, device)] + path) + ',"product_id":' + _json(prod) + ',"dwell_seconds":'
             for region in ("CN", "INT") for device in cat.DEVICE_TYPES for path, prod in zip(all_paths, products)
         ])
-        self.dwell_piece = _obj([f"{i / 10:.1f}" + ',"referrer":' for i in range(MAX_DWELL_TENTHS + 1)])
+        self.dwell_piece = str_table([f"{i / 10:.1f}" + ',"referrer":' for i in range(MAX_DWELL_TENTHS + 1)])
         refs = [None]
         self.ref = {}
         for i, region in enumerate(("CN", "INT")):
@@ -166,7 +187,7 @@ class WebEvents:
                 codes.append(refs.index(u))
             p = np.array([w for _, w in cat.REFERRERS[region]], dtype=np.float64)
             self.ref[i] = (np.array(codes, dtype=np.int64), p / p.sum())
-        self.ref_dev_piece = _obj([_json(u) + ',"device_type":"' + d + '"}\n' for u in refs for d in cat.DEVICE_TYPES])
+        self.ref_dev_piece = str_table([_json(u) + ',"device_type":"' + d + '"}\n' for u in refs for d in cat.DEVICE_TYPES])
         self.prod_p = np.array([p.popularity for p in cat.PRODUCTS], dtype=np.float64)
         self.prod_p /= self.prod_p.sum()
 
@@ -187,19 +208,16 @@ class WebEvents:
         b_person = np.array([x[0] for x in purchases], dtype=np.int64)
         b_pick = (rng.random(len(b_person)) * pa.browser_count[b_person]).astype(np.int64)
         b_browser = pa.browser_start[b_person] + b_pick
-        b_login = _obj([_json(x[1]) + ',"occurred_at":"' for x in purchases])
+        b_login = self.login.of_purchases(purchases)
         b_sec = np.array([x[2] - day * DAY for x in purchases], dtype=np.int64)
         b_prod = np.array([x[3] for x in purchases], dtype=np.int64)
 
         n_c, n_p, n_b = len(cust), n_pros, len(purchases)
         S = n_c + n_p + n_b
         if S == 0:
-            return Batch(0, [])
+            return Batch()
         browser = np.concatenate([c_browser, p_browser, b_browser])
-        login = np.empty(S, dtype=object)
-        login[:n_c] = self.login_piece[cust]
-        login[n_c : n_c + n_p] = self.null_login
-        login[n_c + n_p :] = b_login
+        login = np.concatenate([cust, np.full(n_p, self.login.null), b_login])
         has_login = np.concatenate([c_has_login, np.zeros(n_p, dtype=bool), np.ones(n_b, dtype=bool)])
         is_purchase = np.zeros(S, dtype=bool)
         is_purchase[n_c + n_p :] = True
@@ -270,18 +288,18 @@ class WebEvents:
             b'","anonymous_id":"',
         ])
         host = self.browser_region[b] * 3 + self.browser_device[b]
-        pieces = [
+        columns = [
             ids,
-            self.browser_piece[b],
-            np.where(logged, login[sess], self.null_login),
+            (self.browser_piece, b),
+            (self.login.table, np.where(logged, login[sess], self.login.null)),
             date_p,
             hms_p,
-            self.zone_type[zones * len(WEB_EVENT_TYPES) + etype],
-            self.url_piece[host * self.n_paths + path],
-            self.dwell_piece[np.round(dwell * 10).astype(np.int64)],
-            self.ref_dev_piece[ref * 3 + self.browser_device[b]],
+            (self.zone_type, zones * len(WEB_EVENT_TYPES) + etype),
+            (self.url_piece, host * self.n_paths + path),
+            (self.dwell_piece, np.round(dwell * 10).astype(np.int64)),
+            (self.ref_dev_piece, ref * 3 + self.browser_device[b]),
         ]
-        return Batch(E, pieces, key=(0, 13, 32))
+        return Batch.from_columns(columns, key=(13, 32))
 
 
 class AppEvents:
@@ -296,18 +314,17 @@ class AppEvents:
         self.seed = cfg.seed
         self.tz_rate = cfg.messiness.mixed_timezone_rate
         self.event_salt = salt(cfg.seed, "app_event_id")
-        self.device_piece = _obj([d + '","user_id":' for d in pop.device_ids])
+        self.device_piece = str_table([d + '","user_id":' for d in pop.device_ids])
         self.device_os = np.array(pop.device_os, dtype=np.int64)
         self.device_lag = np.array(pop.device_lag, dtype=np.int64)
         self.prospects = np.array(pop.prospect_devices, dtype=np.int64)
         self.prospect_rate = cfg.customers * 0.012
-        self.user_piece = _obj([_json(p.customer_id) + ',"occurred_at":"' for p in pop.persons])
-        self.null_user = 'null,"occurred_at":"'
+        self.user = _CustomerIds(pop, ',"occurred_at":"')
         self.release_day = np.array([int(frac * cfg.days) for _, frac in cat.APP_RELEASES], dtype=np.int64)
         self.release_day[0] = -(10**6)
         versions = [v for v, _ in cat.APP_RELEASES]
         self.buggy = versions.index(cat.BUGGY_RELEASE)
-        self.zone_type = _obj([z + '","event_type":"' + t + '","screen":' for z in ZONE_SUFFIXES
+        self.zone_type = str_table([z + '","event_type":"' + t + '","screen":' for z in ZONE_SUFFIXES
                                for t in APP_EVENT_TYPES])
         self.screen_names = [s for s, _ in cat.APP_SCREENS]
         sp = np.array([w for _, w in cat.APP_SCREENS], dtype=np.float64)
@@ -318,7 +335,7 @@ class AppEvents:
         self.feature_pay = features.index("pay")
         self.n_screens = len(self.screen_names) + 1  # last = null
         self.n_features = len(features) + 1
-        self.screen_feature = _obj([_json(s) + ',"feature":' + _json(f) + ',"app_version":'
+        self.screen_feature = str_table([_json(s) + ',"feature":' + _json(f) + ',"app_version":'
                                     for s in [*self.screen_names, None] for f in [*features, None]])
         reasons: list[str] = []
         self.reason_range: dict[tuple[int, bool], tuple[int, int]] = {}
@@ -328,7 +345,7 @@ class AppEvents:
                 self.reason_range[(os_i, buggy)] = (len(reasons), len(lst))
                 reasons.extend(lst)
         self.n_reasons = len(reasons) + 1  # last = null
-        self.version_os_reason = _obj([_json(v) + ',"os":' + _json(o) + ',"crash_reason":' + _json(r) + "}\n"
+        self.version_os_reason = str_table([_json(v) + ',"os":' + _json(o) + ',"crash_reason":' + _json(r) + "}\n"
                                        for v in versions for o in cat.APP_OS for r in [*reasons, None]])
 
     def day(self, day: int) -> Batch:
@@ -340,25 +357,22 @@ class AppEvents:
         cust = np.repeat(np.arange(pa.n), n_per)
         cust = cust[pa.device_count[cust] > 0]
         c_dev = pa.device_start[cust] + (rng.random(len(cust)) * pa.device_count[cust]).astype(np.int64)
-        c_user = np.where(rng.random(len(cust)) < 0.85, self.user_piece[cust], self.null_user)
+        c_user = np.where(rng.random(len(cust)) < 0.85, cust, self.user.null)
         n_pros = int(rng.poisson(self.prospect_rate * f)) if len(self.prospects) else 0
         p_dev = self.prospects[rng.integers(0, len(self.prospects), size=n_pros)] if n_pros else \
             np.zeros(0, dtype=np.int64)
         purchases = [x for x in self.sink.app_purchases[day] if pa.device_count[x[0]] > 0]
         b_person = np.array([x[0] for x in purchases], dtype=np.int64)
         b_dev = pa.device_start[b_person] + (rng.random(len(b_person)) * pa.device_count[b_person]).astype(np.int64)
-        b_user = _obj([_json(x[1]) + ',"occurred_at":"' for x in purchases])
+        b_user = self.user.of_purchases(purchases)
         b_sec = np.array([x[2] - day * DAY for x in purchases], dtype=np.int64)
 
         n_c, n_p, n_b = len(cust), n_pros, len(purchases)
         S = n_c + n_p + n_b
         if S == 0:
-            return Batch(0, [])
+            return Batch()
         device = np.concatenate([c_dev, p_dev, b_dev])
-        user = np.empty(S, dtype=object)
-        user[:n_c] = c_user
-        user[n_c : n_c + n_p] = self.null_user
-        user[n_c + n_p :] = b_user
+        user = np.concatenate([c_user, np.full(n_p, self.user.null), b_user])
         is_purchase = np.zeros(S, dtype=bool)
         is_purchase[n_c + n_p :] = True
         purchase_sec = np.zeros(S, dtype=np.int64)
@@ -418,17 +432,17 @@ class AppEvents:
         screen = np.where(screen < 0, self.n_screens - 1, screen)
         feature = np.where(feature < 0, self.n_features - 1, feature)
         reason = np.where(reason < 0, self.n_reasons - 1, reason)
-        pieces = [
+        columns = [
             ids,
-            self.device_piece[dev],
-            user[sess],
+            (self.device_piece, dev),
+            (self.user.table, user[sess]),
             date_p,
             hms_p,
-            self.zone_type[zones * len(APP_EVENT_TYPES) + etype],
-            self.screen_feature[screen * self.n_features + feature],
-            self.version_os_reason[(version[sess] * len(cat.APP_OS) + os_i[sess]) * self.n_reasons + reason],
+            (self.zone_type, zones * len(APP_EVENT_TYPES) + etype),
+            (self.screen_feature, screen * self.n_features + feature),
+            (self.version_os_reason, (version[sess] * len(cat.APP_OS) + os_i[sess]) * self.n_reasons + reason),
         ]
-        return Batch(E, pieces, key=(0, 13, 32))
+        return Batch.from_columns(columns, key=(13, 32))
 
 
 class OrderItems:
@@ -441,17 +455,17 @@ class OrderItems:
         self.tz_rate = cfg.messiness.mixed_timezone_rate
         n_prod = len(cat.PRODUCTS)
         self.n_prod = n_prod
-        self.line_product = _obj([f"{line},{p.product_id},{p.category},"
+        self.line_product = str_table([f"{line},{p.product_id},{p.category},"
                                   for line in range(100) for p in cat.PRODUCTS])
-        self.qty = _obj([f"{q}," for q in range(100)])
-        self.zone_nl = _obj([z + "\n" for z in ZONE_SUFFIXES])
+        self.qty = str_table([f"{q}," for q in range(100)])
+        self.zone_nl = str_table([z + "\n" for z in ZONE_SUFFIXES])
         self._price: dict[float, str] = {}
 
     def day(self, day: int) -> Batch:
         items = self.sink.items[day]
         self.sink.items[day] = []
         if not items:
-            return Batch(0, [])
+            return Batch()
         rng = np_stream(self.cfg.seed, "order_items", day)
         items.sort(key=lambda x: x[0])  # by time; stable, so an order's lines stay in order
         n = len(items)
@@ -460,9 +474,8 @@ class OrderItems:
         prod = np.fromiter((x[3] for x in items), dtype=np.int64, count=n)
         qty = np.fromiter((x[4] for x in items), dtype=np.int64, count=n)
         cache = self._price
-        price = _obj([cache.get(x[5]) or cache.setdefault(x[5], f"{x[5]:.2f},") for x in items])
+        price = str_table([cache.get(x[5]) or cache.setdefault(x[5], f"{x[5]:.2f},") for x in items])
         zones = pick_zones(rng, n, Z_CN, self.tz_rate)
         date_p, hms_p = self.clock.parts_array(ws, zones)
-        pieces = [_obj([x[1] + "," for x in items]), self.line_product[line * self.n_prod + prod], self.qty[qty],
-                  price, date_p, hms_p, self.zone_nl[zones]]
-        return Batch(n, pieces)
+        return Batch.from_columns([str_table([x[1] + "," for x in items]), (self.line_product, line * self.n_prod + prod),
+                                   (self.qty, qty), price, date_p, hms_p, (self.zone_nl, zones)])

@@ -6,9 +6,9 @@ malformed lines (an extra, damaged copy of a record whose intact line is also in
 lost). Every planted defect is recorded in the ground truth with its file and 1-based line number (the CSV
 header is line 1).
 
-Rows arrive as a `Batch`: string pieces (constants or per-row object arrays) that concatenate to the lines.
-A file is assembled with one `str.join` over a piece grid, so the high-volume sources never build a Python
-string per line; only the few rows that get a planted defect are materialised one by one.
+Rows arrive as a `Batch`: an Arrow array of lines. A file is one Arrow `take` of those lines and the extra ones
+in file order, written from the array's buffer, so the high-volume sources never build a Python string per
+line; only the few rows that get a planted defect are materialised one by one.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from voc360.registry import Source
 
 from sample_world.config import WorldConfig
-from sample_world.formats import CsvLine
+from sample_world.formats import CsvLine, join_columns, text_of
 from sample_world.sink import Truth
 
 CSV_KINDS = ("broken_quote", "text_in_numeric", "bad_date", "extra_fields", "missing_fields")
@@ -34,30 +35,25 @@ BAD_TIMESTAMPS = ("2026-02-30T10:00:00Z", "not a timestamp", "31/12/2025 25:61",
 
 
 class Batch:
-    """The rows of one source and day. Concatenating `pieces` row-wise gives each line followed by a newline.
+    """The rows of one source and day: `lines` holds each row's line followed by a newline.
 
-    key: optional (piece index, start, stop) slice of that piece that is the record's primary key.
+    key: optional (start, stop) slice of a line that is the record's primary key.
     """
 
-    def __init__(self, n: int, pieces: list, key: tuple[int, int, int] | None = None) -> None:
-        self.n = n
-        self.pieces = pieces
+    def __init__(self, lines: pa.LargeStringArray | None = None, key: tuple[int, int] | None = None) -> None:
+        self.lines = lines if lines is not None else pa.array([], type=pa.large_string())
+        self.n = len(self.lines)
         self.key = key
 
     @classmethod
-    def from_lines(cls, lines: list[str]) -> Batch:
-        arr = np.empty(len(lines), dtype=object)
-        arr[:] = lines
-        return cls(len(lines), [arr, "\n"])
+    def from_columns(cls, columns: list, key: tuple[int, int] | None = None) -> Batch:
+        return cls(join_columns(columns), key)
 
-    def line(self, i: int) -> str:
-        return "".join(p if isinstance(p, str) else p[i] for p in self.pieces)[:-1]
+    def lines_at(self, rows: np.ndarray) -> list[str]:
+        return [x[:-1] for x in self.lines.take(rows).to_pylist()]
 
-    def key_at(self, i: int) -> str | None:
-        if self.key is None:
-            return None
-        j, a, b = self.key
-        return self.pieces[j][i][a:b]
+    def key_of_line(self, line: str) -> str | None:
+        return None if self.key is None else line[self.key[0] : self.key[1]]
 
 
 class Exporter:
@@ -157,10 +153,9 @@ class Exporter:
             late_mask = rng.random(n) < self.late_rate
             delays = rng.integers(1, 4, size=n)
             late_idx = np.nonzero(late_mask)[0]
-            for i in late_idx.tolist():
-                line = batch.line(i)
+            for i, line in zip(late_idx.tolist(), batch.lines_at(late_idx), strict=True):
                 target = min(day + int(delays[i]), self.last)
-                self.late.setdefault(target, []).append((line, batch.key_at(i) or self.key_of(line), day))
+                self.late.setdefault(target, []).append((line, batch.key_of_line(line) or self.key_of(line), day))
             on_idx = np.nonzero(~late_mask)[0]
         else:
             on_idx = np.arange(n)
@@ -168,13 +163,14 @@ class Exporter:
         arrivals = [(self.adapt(line, day), key, d) for line, key, d in self.late.pop(day, [])]
         m = m0 + len(arrivals)
 
-        def line_of(i: int) -> str:
-            return batch.line(int(on_idx[i])) if i < m0 else arrivals[i - m0][0]
+        def lines_of(rows: list[int]) -> list[str]:
+            fetched = iter(batch.lines_at(on_idx[[i for i in rows if i < m0]]))
+            return [next(fetched) if i < m0 else arrivals[i - m0][0] for i in rows]
 
         def key_for(i: int, line: str) -> str:
             if i >= m0:
                 return arrivals[i - m0][1]
-            return batch.key_at(int(on_idx[i])) or self.key_of(line)
+            return batch.key_of_line(line) or self.key_of(line)
 
         def event_day(i: int) -> int:
             return day if i < m0 else arrivals[i - m0][2]
@@ -183,20 +179,19 @@ class Exporter:
         extras: list[tuple[int, int, str, str, int, str]] = []
         if m:
             if self.dup_rate > 0:
-                for i in np.nonzero(rng.random(m) < self.dup_rate)[0].tolist():
-                    line = line_of(i)
+                rows = np.nonzero(rng.random(m) < self.dup_rate)[0].tolist()
+                for i, line in zip(rows, lines_of(rows), strict=True):
                     extras.append((int(rng.integers(i, m)), len(extras), line, "duplicate", i, key_for(i, line)))
             if self.mal_rate > 0:
-                for i in np.nonzero(rng.random(m) < self.mal_rate)[0].tolist():
+                rows = np.nonzero(rng.random(m) < self.mal_rate)[0].tolist()
+                for i, line in zip(rows, lines_of(rows), strict=True):
                     kind = self.kinds[int(rng.integers(len(self.kinds)))]
-                    line = line_of(i)
                     extras.append((int(rng.integers(0, m)), len(extras), self.corrupt(line, kind), kind, i,
                                    key_for(i, line)))
             if self.resend_rate > 0:
                 resent = np.nonzero(rng.random(m) < self.resend_rate)[0].tolist()
                 offsets = rng.integers(0, 3, size=len(resent)).tolist()
-                for i, off in zip(resent, offsets, strict=True):
-                    line = line_of(i)
+                for i, off, line in zip(resent, offsets, lines_of(resent), strict=True):
                     target = min(day + off, self.last)
                     self.resend.setdefault(target, []).append((line, key_for(i, line), event_day(i), self.rel(day)))
         extras.sort()
@@ -234,36 +229,27 @@ class Exporter:
             rlines = [self.adapt(x, day) for x, _, _, _ in resend]
             for k, (_, key, d, first) in enumerate(resend):
                 truth.messiness.append((self.name, "resend", rrel, first_line + k, key, self.day_names[d], first))
-            self._write(rrel, "\n".join(rlines) + "\n", len(rlines), day, "resend", len(rlines))
+            self._write(rrel, ("\n".join(rlines) + "\n").encode(), len(rlines), day, "resend", len(rlines))
 
     @staticmethod
     def _assemble(batch: Batch, rows: np.ndarray, rows_pos: np.ndarray, full_lines: list[str], full_pos: np.ndarray,
-                  total: int) -> str:
-        if total == 0:
-            return ""
-        width = max(len(batch.pieces), 1)
-        grid = np.empty((total, width), dtype=object)
-        for j, piece in enumerate(batch.pieces):
-            if isinstance(piece, str):
-                grid[rows_pos, j] = piece
-            else:
-                grid[rows_pos, j] = piece[rows]
-        if full_lines:
-            tail = np.empty(len(full_lines), dtype=object)
-            tail[:] = [x + "\n" for x in full_lines]
-            grid[full_pos, 0] = tail
-            if width > 1:
-                grid[full_pos, 1:] = ""
-        return "".join(grid.ravel().tolist())
+                  total: int) -> pa.Buffer:
+        """The file's bytes: batch rows `rows` at positions `rows_pos`, `full_lines` at `full_pos`."""
+        source_row = np.empty(total, dtype=np.int64)
+        source_row[rows_pos] = rows
+        source_row[full_pos] = batch.n + np.arange(len(full_lines))
+        extra = pa.array([x + "\n" for x in full_lines], type=pa.large_string())
+        return text_of(pa.concat_arrays([batch.lines, extra]).take(source_row))
 
-    def _write(self, rel: str, body: str, n_lines: int, day: int, kind: str, records: int) -> None:
+    def _write(self, rel: str, body: bytes | pa.Buffer, n_lines: int, day: int, kind: str, records: int) -> None:
         path = self.out_dir / rel
         if path.parent not in self._dirs:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._dirs.add(path.parent)
-        text = self.header + "\n" + body if self.fmt == "csv" else body
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with open(path, "wb") as fh:
+            if self.fmt == "csv":
+                fh.write(self.header.encode() + b"\n")
+            fh.write(body)
         self.lines_written += n_lines
         self.files_written += 1
         self.truth.files.append((self.name, rel, self.day_names[day], kind, n_lines, records))

@@ -14,6 +14,8 @@ import json
 import zoneinfo
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 DAY = 86_400
 HOUR = 3_600
@@ -32,8 +34,8 @@ def hms_table() -> list[str]:
 
 
 @functools.cache
-def hms_array() -> np.ndarray:
-    return np.array(hms_table(), dtype=object)
+def hms_strings() -> pa.LargeStringArray:
+    return str_table(hms_table())
 
 
 class Clock:
@@ -49,7 +51,7 @@ class Clock:
         dates = [(start_date + dt.timedelta(days=i - self.PAD)).isoformat() for i in range(n)]
         self._dates = dates
         self._date_t = [d + "T" for d in dates]
-        self._date_t_arr = np.array(self._date_t, dtype=object)
+        self._date_t_strings = str_table(self._date_t)
         self._hms = hms_table()
         self._offset_arr = np.array(ZONE_OFFSETS, dtype=np.int64)
         self._tz_cache: dict[str, zoneinfo.ZoneInfo] = {}
@@ -87,10 +89,11 @@ class Clock:
         return off.total_seconds() / 3600.0 if off is not None else 0.0
 
     # -- vectorised -------------------------------------------------------------------------------------
-    def parts_array(self, ws: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """("YYYY-MM-DDT", "HH:MM:SS") object arrays of the local time in each zone (the suffix is left out)."""
+    def parts_array(self, ws: np.ndarray, zones: np.ndarray) -> tuple[tuple, tuple]:
+        """("YYYY-MM-DDT", "HH:MM:SS") lookup columns (see `join_columns`) of the local time in each zone (the
+        suffix is left out)."""
         local = ws + self._offset_arr[zones]
-        return self._date_t_arr[local // DAY + self.PAD], hms_array()[local % DAY]
+        return (self._date_t_strings, local // DAY + self.PAD), (hms_strings(), local % DAY)
 
 
 def pick_zones(rng: np.random.Generator, n: int, usual: int, rate: float) -> np.ndarray:
@@ -124,13 +127,14 @@ def scramble(x: np.ndarray, salt: int) -> np.ndarray:
 
 
 @functools.cache
-def _hex2() -> np.ndarray:
-    return np.array([list(f"{i:02x}".encode()) for i in range(256)], dtype=np.uint8)
+def _hex4() -> np.ndarray:
+    """The 4 hex digits of every 16-bit value, as one uint32 each (looked up 16 bits at a time: fast)."""
+    return np.frombuffer(b"".join(f"{i:04x}".encode() for i in range(1 << 16)), dtype=np.uint32)
 
 
-def fixed_strings(n: int, parts: list) -> np.ndarray:
-    """Object array of n strings, each the concatenation of `parts`: bytes constants and uint64 arrays (written
-    as 16 lower-case hex digits). Built as one byte matrix, so no Python object is made per part."""
+def fixed_strings(n: int, parts: list) -> pa.LargeStringArray:
+    """n strings, each the concatenation of `parts`: bytes constants and uint64 arrays (written as 16 lower-case
+    hex digits). Built as one byte matrix that becomes the Arrow array's data, so no Python object is made."""
     widths = [len(p) if isinstance(p, bytes) else 16 for p in parts]
     width = sum(widths)
     m = np.empty((n, width), dtype=np.uint8)
@@ -139,10 +143,48 @@ def fixed_strings(n: int, parts: list) -> np.ndarray:
         if isinstance(p, bytes):
             m[:, col : col + w] = np.frombuffer(p, dtype=np.uint8)
         else:
-            big = np.ascontiguousarray(p, dtype=np.uint64).astype(">u8").view(np.uint8).reshape(n, 8)
-            m[:, col : col + w] = _hex2()[big].reshape(n, 16)
+            big = np.ascontiguousarray(p, dtype=np.uint64).astype(">u8").view(">u2").reshape(n, 4)
+            m[:, col : col + w] = _hex4()[big].view(np.uint8).reshape(n, 16)
         col += w
-    return m.view(f"S{width}").ravel().astype(f"U{width}").astype(object)
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(m))
+
+
+# -- Arrow string columns -----------------------------------------------------------------------------------
+# The high-volume sources build lines column-wise: every column of a line is a constant, an Arrow array with one
+# string per line, or a lookup (table, indices) into a small Arrow table of pre-formatted pieces.
+def str_table(values) -> pa.LargeStringArray:
+    return pa.array(list(values), type=pa.large_string())
+
+
+def join_columns(columns: list) -> pa.LargeStringArray:
+    """The strings that concatenate `columns` row-wise (at least one column is not a constant)."""
+    arrays = []
+    for c in columns:
+        if isinstance(c, str):
+            arrays.append(pa.scalar(c, pa.large_string()))
+        elif isinstance(c, tuple):
+            table, idx = c
+            arrays.append(table.take(idx))
+        else:
+            arrays.append(c)
+    return pc.binary_join_element_wise(*arrays, pa.scalar("", pa.large_string()))
+
+
+def split_lines(blob: bytes | pa.Buffer) -> pa.LargeStringArray:
+    """UTF-8 text of newline-terminated lines as an array of lines, each keeping its newline (no copy)."""
+    data = np.frombuffer(blob, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10) + 1
+    offsets = np.concatenate([[0], ends]).astype(np.int64)
+    return pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(blob))
+
+
+def text_of(lines: pa.LargeStringArray) -> pa.Buffer:
+    """The bytes of all strings of an array, concatenated (no copy)."""
+    if len(lines) == 0:
+        return pa.py_buffer(b"")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1, offset=lines.offset * 8)
+    return lines.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
 class IdPool:

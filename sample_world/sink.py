@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import random
+import tempfile
+
+import numpy as np
+import pyarrow as pa
 
 from voc360.registry import Registry
 
 from sample_world.config import WorldConfig
-from sample_world.formats import DAY, Z_CN, Z_UTC, Z_UTC_NUM, Clock, CsvLine, json_line, pick_zone
+from sample_world.formats import DAY, Z_CN, Z_UTC, Z_UTC_NUM, Clock, CsvLine, json_line, pick_zone, split_lines
 from sample_world.text import Text
 
 # Sources built record by record by the life simulation; the others are generated per day in bulk.
@@ -47,6 +52,86 @@ class Truth:
         self.files: list[tuple] = []  # source, file, day, kind, lines, records
 
 
+# Estimated bytes of record lines kept in memory before they are spilled to disk (a line costs its characters
+# plus about this many bytes of Python objects).
+SPILL_BUDGET = 64 * 2**20
+LINE_OVERHEAD = 120
+
+
+class DayLines:
+    """The record lines of every source and day, with the second (`ws`) of their event.
+
+    The simulation emits a person's whole life at once, so a day's file can only be written when every person
+    has been simulated. Lines are kept in memory up to `SPILL_BUDGET` and then appended to a temporary spill
+    file, so memory does not grow with the number of customers.
+    """
+
+    def __init__(self, sources, days: int) -> None:
+        self._ws: dict[str, list[list[float]]] = {s: [[] for _ in range(days)] for s in sources}
+        self._lines: dict[str, list[list[str]]] = {s: [[] for _ in range(days)] for s in sources}
+        self._pending = 0
+        self._dir: tempfile.TemporaryDirectory | None = None
+        self._spills: list[int] = []  # open spill file descriptors
+        # (source, day) -> spilled segments: (spill file, byte offset, byte length, event seconds)
+        self._segments: dict[tuple[str, int], list[tuple[int, int, int, np.ndarray]]] = {}
+
+    def add(self, source: str, day: int, ws: float, line: str) -> None:
+        self._ws[source][day].append(ws)
+        self._lines[source][day].append(line)
+        self._pending += len(line) + LINE_OVERHEAD
+        if self._pending > SPILL_BUDGET:
+            self.spill()
+
+    def spill(self) -> None:
+        if self._dir is None:
+            self._dir = tempfile.TemporaryDirectory(prefix="voc360-world-")
+        path = os.path.join(self._dir.name, f"lines-{len(self._spills)}")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        self._spills.append(fd)
+        offset = 0
+        with os.fdopen(os.dup(fd), "wb") as fh:
+            for source, days in self._lines.items():
+                for day, lines in enumerate(days):
+                    if not lines:
+                        continue
+                    data = ("\n".join(lines) + "\n").encode()
+                    if data.count(b"\n") != len(lines):
+                        raise ValueError(f"{source}: a record line contains a line break")
+                    fh.write(data)
+                    ws = np.array(self._ws[source][day], dtype=np.float64)
+                    self._segments.setdefault((source, day), []).append((fd, offset, len(data), ws))
+                    offset += len(data)
+                    days[day] = []
+                    self._ws[source][day] = []
+        self._pending = 0
+
+    def take(self, source: str, day: int) -> pa.LargeStringArray:
+        """The day's lines (each with its newline) in event order (emission order among equal seconds); they are
+        forgotten."""
+        parts, seconds = [], []
+        for fd, offset, length, ws in self._segments.pop((source, day), []):
+            parts.append(os.pread(fd, length, offset))
+            seconds.append(ws)
+        lines = self._lines[source][day]
+        if lines:
+            parts.append(("\n".join(lines) + "\n").encode())
+            seconds.append(np.array(self._ws[source][day], dtype=np.float64))
+            self._lines[source][day] = []
+            self._ws[source][day] = []
+        if not parts:
+            return pa.array([], type=pa.large_string())
+        order = np.argsort(np.concatenate(seconds), kind="stable")
+        return split_lines(b"".join(parts)).take(order)
+
+    def close(self) -> None:
+        for fd in self._spills:
+            os.close(fd)
+        self._spills = []
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+
 class Sink:
     def __init__(self, cfg: WorldConfig, clock: Clock, registry: Registry, truth: Truth, zone_rnd: random.Random):
         self.cfg = cfg
@@ -59,7 +144,7 @@ class Sink:
         self.primary_key = {name: src.primary_key for name, src in registry.sources.items()}
         self.formats = {name: src.format for name, src in registry.sources.items()}
         self.orders_early_columns = [c for c in self.columns["orders"] if c != "coupon_code"]
-        self.lines: dict[str, list[list[tuple[int, str]]]] = {s: [[] for _ in range(cfg.days)] for s in RECORD_SOURCES}
+        self.lines = DayLines(RECORD_SOURCES, cfg.days)
         # inputs of the bulk generators, per day
         self.items: list[list[tuple]] = [[] for _ in range(cfg.days)]
         self.web_purchases: list[list[tuple]] = [[] for _ in range(cfg.days)]
@@ -94,7 +179,7 @@ class Sink:
             line = json_line(cols, row)
         else:
             line = self._csv([row[c] for c in cols])
-        self.lines[source][day].append((ws, line))
+        self.lines.add(source, day, ws, line)
         key_col = IDENTITY_KEY[source]
         self.truth.identity.append((source, key_col, str(row[key_col]), person_id))
         if texts:

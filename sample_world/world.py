@@ -8,6 +8,7 @@ forked worker processes when more than one CPU is available. Output does not dep
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import os
 import shutil
@@ -83,75 +84,71 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
     pop = make_population(cfg.customers, cfg.days, cfg.start_date, py_stream(seed, "people"),
                           TextFactory(py_stream(seed, "bios")))
     sink = Sink(cfg, clock, registry, truth, py_stream(seed, "zones"))
-    sim = Simulator(cfg, clock, pop, sink, py_stream(seed, "life"), py_stream(seed, "ids"),
-                    TextFactory(py_stream(seed, "text")), np_stream(seed, "public"))
-    timings = {"population": time.perf_counter() - t_start}
-    with tqdm(total=cfg.customers, desc="persons", unit="person", disable=cfg.quiet, leave=False) as bar:
-        sim.run(progress=bar)
-    timings["simulation"] = time.perf_counter() - t_start - sum(timings.values())
+    try:
+        sim = Simulator(cfg, clock, pop, sink, py_stream(seed, "life"), py_stream(seed, "ids"),
+                        TextFactory(py_stream(seed, "text")), np_stream(seed, "public"))
+        timings = {"population": time.perf_counter() - t_start}
+        with tqdm(total=cfg.customers, desc="persons", unit="person", disable=cfg.quiet, leave=False) as bar:
+            sim.run(progress=bar)
+        timings["simulation"] = time.perf_counter() - t_start - sum(timings.values())
 
-    out = cfg.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    for name in registry.sample_world_sources:  # imported real sources stay as they are
-        shutil.rmtree(out / name, ignore_errors=True)
-    day_names = [clock.day_str(d) for d in range(cfg.days)]
-    exporters = {
-        name: Exporter(src, cfg, out, np_stream(seed, "export", name), day_names)
-        for name, src in registry.sample_world_sources.items()
-    }
-    persons = PersonArrays(pop, cfg)
-    bulk = {
-        "web_events": WebEvents(cfg, pop, sink, clock, persons),
-        "app_events": AppEvents(cfg, pop, sink, clock, persons),
-        "order_items": OrderItems(cfg, sink, clock),
-    }
-    workers = cfg.workers if cfg.workers is not None else default_workers()
-    forked = _fork_workers(cfg, bulk, exporters, workers)
+        out = cfg.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        for name in registry.sample_world_sources:  # imported real sources stay as they are
+            shutil.rmtree(out / name, ignore_errors=True)
+        day_names = [clock.day_str(d) for d in range(cfg.days)]
+        exporters = {
+            name: Exporter(src, cfg, out, np_stream(seed, "export", name), day_names)
+            for name, src in registry.sample_world_sources.items()
+        }
+        persons = PersonArrays(pop, cfg)
+        bulk = {
+            "web_events": WebEvents(cfg, pop, sink, clock, persons),
+            "app_events": AppEvents(cfg, pop, sink, clock, persons),
+            "order_items": OrderItems(cfg, sink, clock),
+        }
+        workers = cfg.workers if cfg.workers is not None else default_workers()
+        forked = _fork_workers(cfg, bulk, exporters, workers)
 
-    own = [name for name in exporters if name not in forked]
-    with tqdm(total=cfg.days, desc="days", unit="day", disable=cfg.quiet) as bar:
-        for day in range(cfg.days):
-            for name in own:
-                exporter = exporters[name]
-                if name in bulk:
-                    batch = bulk[name].day(day)
-                else:
-                    bucket = sink.lines[name][day]
-                    bucket.sort(key=lambda x: x[0])
-                    batch = Batch.from_lines([line for _, line in bucket])
-                    sink.lines[name][day] = []
-                exporter.day(day, batch)
-            bar.n = min([day + 1] + [w["progress"].value for w in forked.values()])
-            bar.refresh()
-        for name, w in forked.items():
-            while not w["conn"].poll(0.1):
-                bar.n = min(w2["progress"].value for w2 in forked.values())
+        own = [name for name in exporters if name not in forked]
+        with tqdm(total=cfg.days, desc="days", unit="day", disable=cfg.quiet) as bar:
+            for day in range(cfg.days):
+                for name in own:
+                    exporter = exporters[name]
+                    exporter.day(day, bulk[name].day(day) if name in bulk else Batch(sink.lines.take(name, day)))
+                bar.n = min([day + 1] + [w["progress"].value for w in forked.values()])
                 bar.refresh()
-            try:
-                message = w["conn"].recv()
-            except EOFError:
-                message = ("error", f"the worker process exited with code {w['process'].exitcode}")
-            w["process"].join()
-            if message[0] != "ok":
-                for other in forked.values():
-                    other["process"].kill()
-                raise RuntimeError(f"generating {name} failed:\n{message[1]}")
-            _, exporters[name].truth, exporters[name].lines_written, exporters[name].files_written = message
-        bar.n = cfg.days
-        bar.refresh()
-    timings["files"] = time.perf_counter() - t_start - sum(timings.values())
+            for name, w in forked.items():
+                while not w["conn"].poll(0.1):
+                    bar.n = min(w2["progress"].value for w2 in forked.values())
+                    bar.refresh()
+                try:
+                    message = w["conn"].recv()
+                except EOFError:
+                    message = ("error", f"the worker process exited with code {w['process'].exitcode}")
+                w["process"].join()
+                if message[0] != "ok":
+                    for other in forked.values():
+                        other["process"].kill()
+                    raise RuntimeError(f"generating {name} failed:\n{message[1]}")
+                _, exporters[name].truth, exporters[name].lines_written, exporters[name].files_written = message
+            bar.n = cfg.days
+            bar.refresh()
+        timings["files"] = time.perf_counter() - t_start - sum(timings.values())
 
-    for e in exporters.values():  # registry order, whoever wrote the files
-        truth.malformed.extend(e.truth.malformed)
-        truth.messiness.extend(e.truth.messiness)
-        truth.files.extend(e.truth.files)
-    rows = {name: e.lines_written for name, e in exporters.items()}
-    files = {name: e.files_written for name, e in exporters.items()}
-    counts = {name: {"lines": rows[name], "files": files[name]} for name in exporters}
-    summary = write_truth(cfg, pop, truth, clock, counts)
-    timings["truth"] = time.perf_counter() - t_start - sum(timings.values())
-    return Result(rows=rows, files=files, seconds=time.perf_counter() - t_start, summary=summary,
-                  timings={k: round(v, 3) for k, v in timings.items()})
+        for e in exporters.values():  # registry order, whoever wrote the files
+            truth.malformed.extend(e.truth.malformed)
+            truth.messiness.extend(e.truth.messiness)
+            truth.files.extend(e.truth.files)
+        rows = {name: e.lines_written for name, e in exporters.items()}
+        files = {name: e.files_written for name, e in exporters.items()}
+        counts = {name: {"lines": rows[name], "files": files[name]} for name in exporters}
+        summary = write_truth(cfg, pop, truth, clock, counts)
+        timings["truth"] = time.perf_counter() - t_start - sum(timings.values())
+        return Result(rows=rows, files=files, seconds=time.perf_counter() - t_start, summary=summary,
+                      timings={k: round(v, 3) for k, v in timings.items()})
+    finally:
+        sink.lines.close()
 
 
 def _fork_workers(cfg: WorldConfig, bulk: dict, exporters: dict, workers: int) -> dict:
@@ -159,6 +156,7 @@ def _fork_workers(cfg: WorldConfig, bulk: dict, exporters: dict, workers: int) -
     if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
         return {}
     ctx = multiprocessing.get_context("fork")
+    gc.freeze()  # the children's garbage collector then leaves the inherited objects (and their pages) alone
     forked = {}
     for name in PARALLEL_SOURCES[:workers]:
         parent, child = ctx.Pipe(duplex=False)
@@ -168,4 +166,5 @@ def _fork_workers(cfg: WorldConfig, bulk: dict, exporters: dict, workers: int) -
         proc.start()
         child.close()
         forked[name] = {"process": proc, "conn": parent, "progress": progress}
+    gc.unfreeze()
     return forked

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import generate_world, world_env
+from support.checksums import table_checksums
 from support.world_build import dbt
 
 from dagster_project.partitions import DbtWindowConfig, dbt_window_args
@@ -46,25 +47,7 @@ class Warehouse:
         assert completed.returncode == 0, completed.stdout[-4000:]
 
     def checksums(self) -> dict[str, tuple[int, str]]:
-        """Row count and an order-independent digest of every staging, intermediate and mart table. Doubles
-        are rounded to 9 decimals: a sum over the same rows may differ in its last bit with summation order."""
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            columns = con.execute(
-                "select table_schema, table_name, column_name, data_type from information_schema.columns "
-                "where table_schema in ('staging', 'intermediate', 'marts') order by ordinal_position"
-            ).fetchall()
-            tables: dict[str, list[str]] = {}
-            for schema, name, column, data_type in columns:
-                value = f'round("{column}", 9)' if data_type in ("DOUBLE", "FLOAT") else f'"{column}"'
-                tables.setdefault(f'"{schema}"."{name}"', []).append(f"cast({value} as varchar)")
-            return {
-                relation.replace('"', ""): con.execute(
-                    f"select count(*), coalesce(md5(string_agg(row_text, '|' order by row_text)), '') from "
-                    f"(select concat_ws('~', {', '.join(f'coalesce({v}, chr(0))' for v in values)}) as row_text "
-                    f"from {relation})"
-                ).fetchone()
-                for relation, values in tables.items()
-            }
+        return table_checksums(self.path, ["staging", "intermediate", "marts"])
 
     def rows(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.path), read_only=True) as con:

@@ -238,6 +238,21 @@ def test_worker_processes_do_not_change_the_output(tmp_path):
     assert hash_tree(a[0], a[1]) == hash_tree(b[0], b[1])
 
 
+def test_record_lines_spilled_to_disk_give_the_same_files(tmp_path, monkeypatch):
+    import tempfile
+
+    from sample_world import sink
+
+    kept = make_world(tmp_path / "kept", seed=4, customers=60, days=20, messiness=MESSY)
+    spill_root = tmp_path / "spill"
+    spill_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill_root))
+    monkeypatch.setattr(sink, "SPILL_BUDGET", 3_000)  # spills many times during the simulation
+    spilled = make_world(tmp_path / "spilled", seed=4, customers=60, days=20, messiness=MESSY)
+    assert hash_tree(kept[0], kept[1]) == hash_tree(spilled[0], spilled[1])
+    assert list(spill_root.iterdir()) == []  # the spill files are removed
+
+
 def test_regeneration_replaces_previous_output(tmp_path):
     landing, truth, _ = make_world(tmp_path, seed=1, customers=20, days=5)
     stale = landing / "orders" / "2020-01-01"

@@ -68,6 +68,35 @@ def attach_views(
     return sorted(name for name in tables if name.split(".")[0] not in skip_schemas)
 
 
+@contextmanager
+def spark_catalog(
+    con: duckdb.DuckDBPyConnection, spark_warehouse_dir: Path, parquet_dir: Path, catalog: str = "spark",
+    skip_schemas: tuple[str, ...] = (), search: bool = False,
+) -> Iterator[list[str]]:
+    """Spark's tables (see attach_views) as views in an in-memory catalog attached to con, yielding their names.
+    With search, their schemas go on con's search path after its own, so that <schema>.<table> finds them
+    where con has no such schema. Detached again on exit."""
+    home = con.execute("select current_database()").fetchone()[0]
+    search_path = con.execute("select current_setting('search_path')").fetchone()[0]
+    con.execute(f"attach ':memory:' as \"{catalog}\" (read_only false)")  # also from a read-only con
+    try:
+        con.execute(f'use "{catalog}"')
+        try:
+            names = attach_views(con, spark_warehouse_dir, parquet_dir, skip_schemas)
+        finally:
+            con.execute(f'use "{home}"')
+        if search:
+            schemas = dict.fromkeys(name.split(".")[0] for name in names)
+            con.execute("set search_path = ?", [",".join([f"{home}.main", *(f"{catalog}.{s}" for s in schemas)])])
+        yield names
+    finally:
+        if search_path:
+            con.execute("set search_path = ?", [search_path])
+        else:
+            con.execute("reset search_path")
+        con.execute(f'detach "{catalog}"')
+
+
 def write_parquet(con: duckdb.DuckDBPyConnection, name: str, parquet_dir: Path, columns: dict[str, str]) -> Path:
     """Replace <parquet_dir>/<schema>/<table>/ with table `name` of con, cast to the declared columns (a
     declared column the table lacks is NULL). The new files are written beside the old ones and swapped in."""

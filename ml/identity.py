@@ -215,11 +215,14 @@ def _settings():
             cll.ExactMatchLevel("name_key", term_frequency_adjustments=True).configure(
                 label_for_charts="exact", m_probability=0.5
             ),
-            cll.CustomLevel(_name_one_typo(), label_for_charts="one_typo").configure(m_probability=0.3),
+            cll.CustomLevel(_name_one_typo(), label_for_charts="one_typo", base_dialect_str="duckdb").configure(
+                m_probability=0.3
+            ),
             cll.CustomLevel(
                 "first_name_hash_l = first_name_hash_r or last_name_hash_l = last_name_hash_r "
                 "or first_name_hash_l = last_name_hash_r or last_name_hash_l = first_name_hash_r",
                 label_for_charts="one_part",
+                base_dialect_str="duckdb",
             ).configure(m_probability=0.15),
             cll.ElseLevel().configure(label_for_charts="different", m_probability=0.05),
         ],
@@ -230,13 +233,14 @@ def _settings():
         comparison_levels=[
             cll.NullLevel("email_hash"),
             cll.ExactMatchLevel("email_hash").configure(label_for_charts="exact", m_probability=0.4),
-            cll.CustomLevel(_one_typo("email_l", "email_r", keep_digits=True), label_for_charts="one_typo").configure(
-                m_probability=0.15
-            ),
+            cll.CustomLevel(
+                _one_typo("email_l", "email_r", keep_digits=True), label_for_charts="one_typo", base_dialect_str="duckdb"
+            ).configure(m_probability=0.15),
             cll.CustomLevel(
                 "split_part(email_l, '@', 1) = split_part(email_r, '@', 1) "
                 "and regexp_matches(split_part(email_l, '@', 1), '[0-9]')",
                 label_for_charts="same_local_part",
+                base_dialect_str="duckdb",
             ).configure(m_probability=0.1),
             cll.ElseLevel().configure(label_for_charts="different", m_probability=0.35),
         ],
@@ -345,11 +349,37 @@ def empty_matches() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype="object") for name in MATCH_COLUMNS})
 
 
+def spark_session(master: str = "local[2]", driver_memory: str = "4g"):
+    """A Spark session for Splink's Spark backend, with the similarity functions' jar that ships with Splink
+    (nothing is downloaded). On a cluster, pass the cluster's session to deduplicate instead."""
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    return (
+        SparkSession.builder.master(master)
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+
+
+def _spark_api(spark):
+    from splink.backends.spark import SparkAPI
+
+    # persist keeps Splink's intermediate tables (clear names) in the session, not in files
+    return SparkAPI(spark_session=spark, break_lineage_method="persist")
+
+
 def deduplicate(
     records: pd.DataFrame,
     config: SplinkSettings = SplinkSettings(),
     connection: duckdb.DuckDBPyConnection | None = None,
     scored_at: pd.Timestamp | None = None,
+    spark=None,
 ) -> SplinkResult:
     """Train the Splink model on the CRM records of `records` (columns of INPUT_COLUMNS), then score the
     blocked pairs of all records (CRM and store identities) with it.
@@ -365,7 +395,8 @@ def deduplicate(
     duplicate customers. Runs in its own in-memory DuckDB unless a
     connection is given, so Splink's working tables, which hold the clear names and e-mails of the input,
     never land in the warehouse. Deterministic for equal input: records are sorted, u sampling is seeded and EM
-    has no randomness.
+    has no randomness. With a SparkSession (`spark`, see spark_session) Splink runs on its Spark backend
+    instead; the comparisons' DuckDB SQL is translated by Splink, and seeded sampling draws other pairs there.
     """
     from splink import DuckDBAPI, Linker, block_on
 
@@ -386,10 +417,10 @@ def deduplicate(
         logger.warning(note)
         return SplinkResult(empty_matches(), {}, "", len(frame), record_types, 0, training_pairs, note)
 
-    own_connection = connection is None
-    con = connection if connection is not None else duckdb.connect()
+    own_connection = connection is None and spark is None
+    con = duckdb.connect() if own_connection else connection
     try:
-        db_api = DuckDBAPI(con)
+        db_api = _spark_api(spark) if spark is not None else DuckDBAPI(con)
         trainer = Linker(db_api.register(crm, table_name="voc360_identity_crm"), _settings(), log_level=logging.ERROR)
         training = trainer.training
         training.estimate_probability_two_random_records_match(

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 from conftest import BIN, PROJECT_ROOT, dagster_instance, generate_world, run_build, world_env
+from support.erasure_checks import choose_person, occurrences, truth
 
 from ml.embeddings import EmbeddingCache
 from voc360.landing import load_days
@@ -54,35 +55,11 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
-def tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """Every base table -> its text columns."""
-    rows = con.execute(
-        "select c.table_schema || '.' || c.table_name, list(c.column_name order by c.ordinal_position) "
-        "from information_schema.columns as c join information_schema.tables as t "
-        "on t.table_schema = c.table_schema and t.table_name = c.table_name "
-        "where t.table_type = 'BASE TABLE' and c.data_type in ('VARCHAR', 'JSON') group by all"
-    ).fetchall()
-    return dict(rows)
-
-
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     names = [r[0] for r in con.execute(
         "select table_schema || '.' || table_name from information_schema.tables where table_type = 'BASE TABLE'"
     ).fetchall()]
     return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for name in names}
-
-
-def occurrences(con: duckdb.DuckDBPyConnection, values: list[str]) -> list[tuple[str, str, str]]:
-    """(table, column, value) for every value found in a text column of any table, also inside longer text."""
-    found = []
-    for table, columns in tables(con).items():
-        for column in columns:
-            hits = con.execute(
-                f'select distinct v from {table}, unnest(?::varchar[]) as u(v) where contains("{column}"::varchar, v)',
-                [values],
-            ).fetchall()
-            found += [(table, column, v) for (v,) in hits]
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -130,25 +107,6 @@ def raw_keys(con: duckdb.DuckDBPyConnection, source: str, identity: pd.DataFrame
         return {}
     rows = con.execute(f'select _source_file, _line_number, "{key}" from raw.{source}').fetchall()
     return {(file, line): value for file, line, value in rows}
-
-
-def truth(root: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(root / "ground_truth" / name, dtype=str, keep_default_na=False)
-
-
-def choose_person(root: Path) -> pd.Series:
-    """A person with one CRM record, texts, online orders and tickets."""
-    persons = truth(root, "persons.csv")
-    identity = truth(root, "identity_map.csv")
-    texts = truth(root, "texts.csv")
-    has = lambda source: set(identity.loc[identity["source"] == source, "person_id"])  # noqa: E731
-    candidates = persons[
-        persons["person_id"].isin(has("orders") & has("tickets") & set(texts["person_id"]))
-        & ~persons["customer_ids"].str.contains("|", regex=False)
-        & (persons["email"] != "")
-    ]
-    assert len(candidates), "the world should have a customer with texts, orders and tickets"
-    return candidates.sort_values("person_id").iloc[0]
 
 
 def test_erasure_removes_the_person_everywhere_and_keeps_them_out(world):
@@ -233,7 +191,6 @@ def test_erasure_removes_the_person_everywhere_and_keeps_them_out(world):
         ).fetchone()
     assert relanded == raw_after
     assert read == loaded + rejected + suppressed and suppressed > 0
-
 
 
 def consent_state(con: duckdb.DuckDBPyConnection, person_id: str, text_ids: list[str]) -> dict:

@@ -218,6 +218,27 @@ def test_splink_is_deterministic_and_links_with_evidence(world: World):
     assert parameters.loc[("name", "different"), "match_weight"] < 0
 
 
+@pytest.mark.skipif(shutil.which("java") is None, reason="no Java runtime (java on PATH): local Spark needs Java 17")
+def test_splink_on_spark_links_the_pairs_that_duckdb_links(world: World):
+    """The Spark backend (the Spark engine's) runs the same model: the comparisons' SQL is translated, only the
+    seeded sampling of u draws other pairs, so the links agree up to pairs near the threshold."""
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        records = identity.splink_input(con)
+    spark = identity.spark_session()
+    try:
+        on_spark = identity.deduplicate(records, spark=spark)
+    finally:
+        spark.stop()
+    pair = ["record_type_l", "record_key_l", "record_type_r", "record_key_r"]
+
+    def links(result: identity.SplinkResult) -> set[tuple]:
+        return set(result.matches.loc[result.matches["is_match"], pair].itertuples(index=False, name=None))
+
+    duckdb_links, spark_links = links(world.splink), links(on_spark)
+    assert duckdb_links and len(duckdb_links & spark_links) >= 0.95 * len(duckdb_links | spark_links)
+    assert on_spark.matches.loc[on_spark.matches["is_match"], "evidence"].str.contains("name=one_typo").any()
+
+
 def test_person_ids_are_stable_and_revoked_consent_unlinks_on_the_next_build(world: World, tmp_path):
     """On a copy of the warehouse: a new customer arrives and one bound social account's owner revokes
     consent; the next build keeps every other record's person id and drops only the revoked link."""

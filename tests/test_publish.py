@@ -11,6 +11,7 @@ import pytest
 from voc360 import publish as publish_module
 from voc360.publish import (
     PublishError,
+    SparkBuild,
     current_parquet_dir,
     publish,
     read_publication,
@@ -170,6 +171,41 @@ def test_unknown_schema_fails_and_leftovers_of_a_killed_publish_are_cleaned(path
 
     with pytest.raises(ValueError, match="build_id"):
         publish(build, serving, ["marts"], "../evil", [])
+
+
+def test_a_spark_build_is_published_from_the_files_of_its_tables(paths, tmp_path):
+    """On Spark the marts are Parquet folders under Spark's warehouse directory (<schema>.db/<table>/, files
+    split in parts); the serving copy is the same DuckDB file, with the same tables, as from a DuckDB build."""
+    build, serving = paths
+    spark = SparkBuild(tmp_path / "spark" / "warehouse", tmp_path / "parquet")
+    with duckdb.connect(str(build), read_only=True) as con:
+        for schema, table in (("marts", "orders_daily"), ("marts", "customer_360"), ("staging", "stg_orders")):
+            folder = spark.warehouse_dir / f"{schema}.db" / table
+            folder.mkdir(parents=True)
+            for part in (0, 1):
+                con.execute(f"copy (select * exclude (n) from (select *, row_number() over () as n from {schema}.{table}) "
+                            f"where n % 2 = {part}) to '{folder}/part-{part:05}.parquet' (format parquet)")
+    from_duckdb = tmp_path / "from_duckdb.duckdb"
+    publish(build, from_duckdb, ["marts"], "build-1", [])
+
+    result = publish(spark, serving, ["marts"], "build-1", ["dbt:not_null_orders"])
+
+    assert [(t.name, t.row_count) for t in result.tables] == [("marts.customer_360", 2), ("marts.orders_daily", 5)]
+    record = read_publication(serving)
+    assert record["build_id"] == "build-1" and record["build_database"] == str(spark.warehouse_dir)
+    with duckdb.connect(str(serving), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_tables()").fetchall()}
+        assert con.execute("select database_name from duckdb_databases() where not internal").fetchall() == [
+            ("serving",)]  # the build's catalog is detached before the swap
+    assert schemas == {"marts", "voc360_meta"}
+    # the view marts.vip exists only in the DuckDB build; the tables match it row for row and type for type
+    tables = ["marts.customer_360", "marts.orders_daily"]
+    with duckdb.connect(str(serving), read_only=True) as con:
+        con.execute(f"attach '{from_duckdb}' as reference (read_only)")
+        for table in tables:
+            assert con.execute(f"describe {table}").fetchall() == con.execute(f"describe reference.{table}").fetchall()
+            assert con.execute(f"select * from {table} except all select * from reference.{table}").fetchall() == []
+    assert leftovers(serving) == []
 
 
 def test_checksum_changes_with_data_not_with_row_order(tmp_path):

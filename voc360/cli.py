@@ -96,7 +96,7 @@ def build(start: dt.datetime | None, end: dt.datetime | None) -> None:
     # A range rebuilds the incremental staging models for the landed window only; no range rebuilds everything.
     staging_window = {"min_date": first.isoformat(), "max_date": last.isoformat()} if start or end else None
     run_job(TRANSFORM_JOB, {BUILD_TAG: build_id}, transform_run_config(staging_window))
-    click.echo(render_summary(settings.warehouse_path))
+    click.echo(render_summary(settings))
 
 
 @main.command("import")
@@ -163,7 +163,7 @@ def erase(**identifiers: str | None) -> None:
 @main.command()
 def summary() -> None:
     """Print row counts per layer and rejected rows per source."""
-    click.echo(render_summary(get_settings().warehouse_path))
+    click.echo(render_summary(get_settings()))
 
 
 if __name__ == "__main__":

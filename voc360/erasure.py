@@ -21,6 +21,10 @@
    and audit rows deleted now; rows of the person in staging, intermediate, features, ml and marts as they
    were, which the rebuild removes.
 
+On Spark (VOC360_ENGINE=spark) raw, rejects and the audit stay in this DuckDB database, while the identity
+graph and every derived layer are Spark's tables: `erase` reads those through DuckDB views of their files
+(ml.io.spark_catalog) and rewrites the purged days' raw Parquet partitions, which Spark reads, before it commits.
+
 Everything derived follows by a rebuild: voc360_transform with a full refresh (incremental staging models would
 otherwise keep rows whose raw rows are gone) recomputes staging, identity links, intermediate, text insights,
 churn snapshots and scores, CLV and the marts, and republishes the serving copy. `voc360 erase` runs it; from
@@ -39,10 +43,14 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import contextlib
+from collections.abc import Iterator
+
 import duckdb
 
+from ml.io import spark_catalog
 from ml.steps import forget_texts, person_texts
-from voc360.landing import ensure_tables
+from voc360.landing import RAW_SCHEMA, ensure_tables, export_parquet
 from voc360.registry import load_registry
 from voc360.dbt_salt import set_salt
 from voc360.settings import DBT_PROJECT_DIR, Settings
@@ -110,11 +118,12 @@ class ErasureResult:
 
 def create_key_functions() -> None:
     """Render the identifier key macros into the build database (dbt run-operation; see
-    dbt/macros/pii/identifier_key_functions.sql). dbt's own target and logs go to a temporary folder."""
+    dbt/macros/pii/identifier_key_functions.sql). They are DuckDB macros on either engine, since raw is in DuckDB
+    on both: the run uses the duckdb target. dbt's own target and logs go to a temporary folder."""
     with tempfile.TemporaryDirectory() as tmp:
         completed = subprocess.run(
             [
-                str(Path(sys.executable).with_name("dbt")), "run-operation", "create_identifier_key_functions",
+                str(Path(sys.executable).with_name("dbt")), "run-operation", "create_identifier_key_functions", "--target", "duckdb",
                 "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                 "--target-path", str(Path(tmp) / "target"), "--log-path", str(Path(tmp) / "logs"),
             ],
@@ -253,6 +262,31 @@ def _drop_parquet_exports(parquet_dir: Path) -> int:
     return len(exports)
 
 
+@contextlib.contextmanager
+def _derived_layers(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator[None]:
+    """The identity graph and the derived layers under their schema names: con's own schemas on DuckDB, views
+    of Spark's files on Spark (raw stays con's own)."""
+    if settings.engine != "spark":
+        yield
+        return
+    with spark_catalog(
+        con, settings.spark_dir / "warehouse", settings.parquet_dir, skip_schemas=(RAW_SCHEMA,), search=True
+    ):
+        yield
+
+
+def _rewrite_raw_parquet(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> int:
+    """On Spark: rewrite the raw Parquet partitions that lost rows, from raw as this transaction leaves it."""
+    sources = load_registry().sources
+    purged = con.execute(
+        "select source, list(distinct _partition_date order by _partition_date) from erased_lines "
+        "where kind = 'raw' group by source order by source"
+    ).fetchall()
+    for source, days in purged:
+        export_parquet(con, sources[source], days, parquet_dir)
+    return sum(len(days) for _, days in purged)
+
+
 def erase(con: duckdb.DuckDBPyConnection, request: ErasureRequest, settings: Settings) -> ErasureResult:
     """Purge the request's persons from raw, rejects and the embedding cache, suppress their identifiers and
     record the erasure; the caller rebuilds the derived layers afterwards (see the module docstring)."""
@@ -261,6 +295,11 @@ def erase(con: duckdb.DuckDBPyConnection, request: ErasureRequest, settings: Set
     ).fetchone()[0]
     if not has_functions:
         raise ErasureError("the identifier key functions are missing: run create_key_functions() first")
+    with _derived_layers(con, settings):
+        return _erase(con, request, settings)
+
+
+def _erase(con: duckdb.DuckDBPyConnection, request: ErasureRequest, settings: Settings) -> ErasureResult:
     if not _table_exists(con, "intermediate", "int_identity_components"):
         raise ErasureError("the identity graph is not built yet: run a build before an erasure")
     set_salt(con)
@@ -291,6 +330,9 @@ def erase(con: duckdb.DuckDBPyConnection, request: ErasureRequest, settings: Set
         # where the text step caches embeddings (ml.steps.TextSettings) and publish exports Parquet
         removed["embedding_cache"] = forget_texts(texts, settings.warehouse_dir / "embeddings")
         removed["parquet_exports"] = _drop_parquet_exports(settings.warehouse_dir / "serving_parquet")
+        if settings.raw_parquet_dir is not None:
+            # inside the transaction: if writing fails, nothing is committed and the erasure can be run again
+            removed["raw_parquet_partitions"] = _rewrite_raw_parquet(con, settings.raw_parquet_dir)
         con.execute(
             f"""create table if not exists {ERASURES_TABLE} (
                 erasure_id varchar primary key, requested_at timestamp, request_type varchar,

@@ -22,6 +22,7 @@ import csv
 import dataclasses
 import datetime as dt
 import json
+import shutil
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -564,10 +565,12 @@ def load_days(
     days: list[dt.date],
     landing_dir: Path,
     loaded_at: dt.datetime | None = None,
+    parquet_dir: Path | None = None,
 ) -> LoadReport:
     """Replace the given partitions of raw.<source> and raw_rejects.<source> with what their files hold.
 
-    All days are written in one transaction: a failure leaves every partition as it was.
+    All days are written in one transaction: a failure leaves every partition as it was. With parquet_dir
+    (the Spark engine), the committed partitions of raw.<source> are then written there as Parquet too.
     """
     loaded_at = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     ensure_tables(con, source)
@@ -613,8 +616,26 @@ def load_days(
     except BaseException:
         con.execute("rollback")
         raise
+    if parquet_dir is not None:
+        export_parquet(con, source, days, parquet_dir)
     return LoadReport(
         source=source.name, days=list(reports.values()), reject_reasons=reasons, conflicting_versions=conflicting
+    )
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, source: Source, days: list[dt.date], parquet_dir: Path) -> None:
+    """Replace the given partitions of <parquet_dir>/raw/<source>/_partition_date=YYYY-MM-DD/ with the rows of
+    raw.<source>: the files Spark reads as source raw.<source> (dbt macro register_file_sources). A day
+    without rows keeps no folder."""
+    table_dir = parquet_dir / RAW_SCHEMA / source.name
+    for day in days:
+        shutil.rmtree(table_dir / f"_partition_date={day.isoformat()}", ignore_errors=True)
+    table_dir.mkdir(parents=True, exist_ok=True)
+    day_list = ", ".join(f"date '{day.isoformat()}'" for day in days)
+    target = str(table_dir).replace("'", "''")
+    con.execute(
+        f"copy (select * from {RAW_SCHEMA}.{source.name} where _partition_date in ({day_list})) to '{target}' "
+        "(format parquet, partition_by (_partition_date), overwrite_or_ignore, filename_pattern 'part_{uuid}')"
     )
 
 

@@ -10,6 +10,10 @@ a process killed mid-way leaves at most a temporary file, which the next publica
 
 Only one publication runs at a time (an exclusive lock file beside the serving file).
 
+On Spark (VOC360_ENGINE=spark) the build is not a DuckDB file: `SparkBuild` names the files of the tables dbt
+built there, and the copy reads them through DuckDB views (ml.io.spark_catalog). The serving database is the
+same DuckDB file on both engines, so analysts, reports and the dashboard do not change.
+
 DuckDB shares one database instance per file within a process: a process that still holds a connection to the
 old serving file gets that same (old) database from a new `duckdb.connect` until all its connections to it are
 closed. Other processes, and the same process after closing, open the new file.
@@ -33,6 +37,9 @@ from typing import Any
 
 import duckdb
 
+from ml.io import spark_catalog
+from voc360.settings import Settings
+
 META_SCHEMA = "voc360_meta"
 PUBLICATIONS_TABLE = f"{META_SCHEMA}.publications"
 _BUILD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -41,6 +48,39 @@ _TMP_TAG = ".publishing-"
 
 class PublishError(Exception):
     """The copy did not match the build; serving is unchanged."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SparkBuild:
+    """The tables a build wrote on Spark: <warehouse_dir>/<schema>.db/<table>/ and the Parquet sources under
+    parquet_dir (Settings.spark_dir / "warehouse" and Settings.parquet_dir)."""
+
+    warehouse_dir: Path
+    parquet_dir: Path
+
+    def __str__(self) -> str:
+        return str(self.warehouse_dir)
+
+
+def build_of(settings: Settings) -> Path | SparkBuild:
+    """What a publication copies from: the build database, or on Spark the files of Spark's tables."""
+    if settings.engine == "spark":
+        return SparkBuild(settings.spark_dir / "warehouse", settings.parquet_dir)
+    return settings.warehouse_path
+
+
+@contextlib.contextmanager
+def _attached_build(con: duckdb.DuckDBPyConnection, build: Path | SparkBuild) -> Iterator[None]:
+    """The build as catalog `build` of con, read-only."""
+    if isinstance(build, SparkBuild):
+        with spark_catalog(con, build.warehouse_dir, build.parquet_dir, catalog="build"):
+            yield
+    else:
+        con.execute(f"attach {_sql_str(str(build))} as build (read_only)")
+        try:
+            yield
+        finally:
+            con.execute("detach build")
 
 
 @dataclasses.dataclass
@@ -146,7 +186,7 @@ def verify_copy(path: Path, expected: Sequence[PublishedTable], build_id: str) -
 
 
 def publish(
-    build_db: Path | str,
+    build_db: Path | str | SparkBuild,
     serving_db: Path | str,
     schemas: list[str],
     build_id: str,
@@ -155,7 +195,7 @@ def publish(
     parquet_dir: Path | str | None = None,
     parquet_keep: int = 3,
 ) -> PublishResult:
-    """Publish complete copies of `schemas` from the build database into `serving_db`, atomically.
+    """Publish complete copies of `schemas` from the build database (or a SparkBuild) into `serving_db`, atomically.
 
     Every table and view of each schema becomes a table in the serving database (views are materialised), and
     `voc360_meta.publications` records the build id, publication time, the checks that passed and every table
@@ -168,11 +208,16 @@ def publish(
     removed.
     """
     started = dt.datetime.now(dt.UTC)
-    build_db, serving_db = Path(build_db).resolve(), Path(serving_db).resolve()
+    serving_db = Path(serving_db).resolve()
+    if isinstance(build_db, SparkBuild):
+        build_db = SparkBuild(build_db.warehouse_dir.resolve(), build_db.parquet_dir.resolve())
+        found = build_db.warehouse_dir
+    else:
+        build_db = found = Path(build_db).resolve()
     if not _BUILD_ID_RE.match(build_id):
         raise ValueError(f"build_id {build_id!r}: use letters, digits, '.', '_' and '-' (it names files)")
-    if not build_db.exists():
-        raise FileNotFoundError(f"build database {build_db} does not exist")
+    if not found.exists():
+        raise FileNotFoundError(f"build {found} does not exist")
     if not schemas:
         raise ValueError("no schemas to publish")
     if META_SCHEMA in schemas:
@@ -221,7 +266,7 @@ def publish(
 
 def _write_copy(
     tmp: Path,
-    build_db: Path,
+    build_db: Path | SparkBuild,
     schemas: Sequence[str],
     build_id: str,
     checks_passed: Sequence[str],
@@ -230,19 +275,18 @@ def _write_copy(
     tables: list[PublishedTable] = []
     # The file is new and private until the rename, so no transaction is needed: a failure discards it.
     with duckdb.connect(str(tmp)) as con:
-        con.execute(f"attach {_sql_str(str(build_db))} as build (read_only)")
-        found = _build_tables(con, "build", schemas)
-        missing = sorted(set(schemas) - {s for s, _ in found})
-        if missing:
-            raise PublishError(f"schema(s) {', '.join(missing)} have no tables in {build_db}")
-        for schema in schemas:
-            con.execute(f"create schema if not exists {_q(schema)}")
-        for schema, table in found:
-            target = f"{_q(schema)}.{_q(table)}"
-            source_rows = con.execute(f"select count(*) from build.{target}").fetchone()[0]
-            con.execute(f"create table {target} as select * from build.{target}")
-            tables.append(PublishedTable(schema, table, source_rows))
-        con.execute("detach build")
+        with _attached_build(con, build_db):
+            found = _build_tables(con, "build", schemas)
+            missing = sorted(set(schemas) - {s for s, _ in found})
+            if missing:
+                raise PublishError(f"schema(s) {', '.join(missing)} have no tables in {build_db}")
+            for schema in schemas:
+                con.execute(f"create schema if not exists {_q(schema)}")
+            for schema, table in found:
+                target = f"{_q(schema)}.{_q(table)}"
+                source_rows = con.execute(f"select count(*) from build.{target}").fetchone()[0]
+                con.execute(f"create table {target} as select * from build.{target}")
+                tables.append(PublishedTable(schema, table, source_rows))
         con.execute(f"create schema {META_SCHEMA}")
         con.execute(
             f"""create table {PUBLICATIONS_TABLE} (

@@ -23,12 +23,17 @@ BUILD_TAG = "voc360/build"
 ERASURE_TAG = "voc360/erasure"
 
 
+# Engines the dbt project and the pipeline run on: the dbt target of dbt/profiles.yml (VOC360_ENGINE).
+ENGINES = ("duckdb", "spark")
+
+
 class Settings(BaseModel):
     landing_dir: Path
     warehouse_dir: Path
     ground_truth_dir: Path
     start_date: dt.date
     pii_salt: str
+    engine: str = "duckdb"
 
     @property
     def warehouse_path(self) -> Path:
@@ -40,9 +45,28 @@ class Settings(BaseModel):
         """The published copy that analysts open read-only; replaced atomically by each good build."""
         return self.warehouse_dir / "serving.duckdb"
 
+    @property
+    def parquet_dir(self) -> Path:
+        """On Spark, the files that the landing and ML steps write and dbt reads as sources:
+        <parquet_dir>/<schema>/<table>/ (raw tables partitioned by _partition_date=YYYY-MM-DD)."""
+        return self.warehouse_dir / "parquet"
+
+    @property
+    def raw_parquet_dir(self) -> Path | None:
+        """Where landing also writes the raw tables as Parquet: on Spark only (see parquet_dir)."""
+        return self.parquet_dir if self.engine == "spark" else None
+
+    @property
+    def spark_dir(self) -> Path:
+        """Local Spark's warehouse directory (tables built by dbt) and metastore."""
+        return self.warehouse_dir / "spark"
+
     def export_env(self) -> None:
         """Expose the resolved paths to child processes (dbt reads them in profiles.yml)."""
+        os.environ["VOC360_ENGINE"] = self.engine
         os.environ["VOC360_WAREHOUSE_PATH"] = str(self.warehouse_path)
+        os.environ["VOC360_PARQUET_DIR"] = str(self.parquet_dir)
+        os.environ["VOC360_SPARK_DIR"] = str(self.spark_dir)
         os.environ["VOC360_PII_SALT"] = self.pii_salt
 
 
@@ -52,7 +76,11 @@ def _path(var: str, default: Path) -> Path:
 
 @functools.cache
 def get_settings() -> Settings:
+    engine = os.environ.get("VOC360_ENGINE", "duckdb")
+    if engine not in ENGINES:
+        raise ValueError(f"VOC360_ENGINE={engine!r}: choose one of {', '.join(ENGINES)}")
     settings = Settings(
+        engine=engine,
         landing_dir=_path("VOC360_LANDING_DIR", PROJECT_ROOT / "landing"),
         warehouse_dir=_path("VOC360_WAREHOUSE_DIR", PROJECT_ROOT / "warehouse"),
         ground_truth_dir=_path("VOC360_GROUND_TRUTH_DIR", PROJECT_ROOT / "ground_truth"),

@@ -6,25 +6,37 @@ from pathlib import Path
 
 import duckdb
 
-from voc360.landing import REJECTS_SCHEMA
+from ml.io import spark_catalog
+from voc360.landing import RAW_SCHEMA, REJECTS_SCHEMA
+from voc360.publish import SparkBuild, build_of
+from voc360.settings import Settings
 
 
-def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+def table_counts(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[tuple[str, str, int]]:
+    """(schema, table, rows) of every table and view of one catalog (default: the database con opened)."""
+    catalog = catalog or con.execute("select current_database()").fetchone()[0]
     tables = con.execute(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_catalog = current_database() order by table_schema, table_name"
+        "select table_schema, table_name from information_schema.tables where table_catalog = ? order by all",
+        [catalog],
     ).fetchall()
     return [
-        (schema, name, con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0])
+        (schema, name, con.execute(f'select count(*) from "{catalog}"."{schema}"."{name}"').fetchone()[0])
         for schema, name in tables
     ]
 
 
-def render_summary(warehouse_path: Path) -> str:
+def render_summary(settings: Settings) -> str:
+    """On Spark, the layers that dbt and the ML steps built there are counted from their files; raw, rejects and
+    the audit are in the DuckDB database on both engines."""
+    warehouse_path = settings.warehouse_path
+    spark = build if isinstance(build := build_of(settings), SparkBuild) else None
     if not warehouse_path.exists():
         return f"No warehouse at {warehouse_path} yet: run a build first."
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         counts = table_counts(con)
+        if spark is not None:
+            with spark_catalog(con, spark.warehouse_dir, spark.parquet_dir, skip_schemas=(RAW_SCHEMA,)):
+                counts += table_counts(con, "spark")
     by_schema: dict[str, list[tuple[str, int]]] = {}
     for schema, name, n in counts:
         by_schema.setdefault(schema, []).append((name, n))
@@ -39,6 +51,7 @@ def render_summary(warehouse_path: Path) -> str:
     lines += [
         "",
         f"Build database (written by runs only): {warehouse_path}",
+        *([f"Tables built on Spark (files): {spark.warehouse_dir}"] if spark else []),
         f"Serving database (published marts, for analysts): {serving_path}",
         "Query it read-only, also while a run is going:",
         f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{serving_path}', read_only=True)"

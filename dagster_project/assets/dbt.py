@@ -15,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.partitions import DbtWindowConfig, dbt_window_args
+from dagster_project.tables import warehouse_tables
 from voc360.quality import TABLE_RULES
 from voc360.settings import DBT_PROJECT_DIR, get_settings
 
@@ -93,7 +94,7 @@ def with_table_metadata(events: list, manifest: Mapping[str, Any], warehouse: Du
     outputs = [e for e in events if isinstance(e, dg.Output) and "unique_id" in e.metadata]
     added = {}
     if outputs:
-        with warehouse.get_connection() as con:
+        with warehouse_tables(warehouse, read_only=True) as con:
             for event in outputs:
                 unique_id = event.metadata["unique_id"].value
                 node = manifest["nodes"][unique_id]

@@ -15,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.dbt import build_layer_assets
 from dagster_project.assets.table_metadata import table_metadata
+from dagster_project.tables import warehouse_tables
 from voc360.settings import get_settings
 
 # ml.identity (pandas, and Splink when it runs) is imported in the asset and check functions: the Dagster
@@ -71,9 +72,11 @@ def splink_matches(
     from ml import identity
 
     settings = config.settings()
-    with warehouse.get_connection() as con:
+    with warehouse_tables(warehouse) as con:
         records = identity.splink_input(con)
-        result = identity.deduplicate(records, settings)
+        # Splink's Spark backend on the Spark engine (a local session here; a cluster's in production)
+        spark = identity.spark_session() if get_settings().engine == "spark" else None
+        result = identity.deduplicate(records, settings, spark=spark)
         rows = identity.write_matches(con, result.matches)
         table = table_metadata(con, "identity.splink_matches")
     context.log.info(
@@ -125,7 +128,7 @@ def identity_quality(warehouse: DuckDBResource) -> dg.AssetCheckResult:
             metadata={"skipped": f"no ground truth at {truth_dir} (real data has none)"},
             description="Skipped: no ground truth.",
         )
-    with warehouse.get_connection() as con:
+    with warehouse_tables(warehouse, read_only=True) as con:
         report = identity.identity_quality(con, truth_dir)
     metadata: dict[str, object] = {
         f"{scope}_{name}": value

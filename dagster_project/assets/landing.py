@@ -81,7 +81,8 @@ def build_landing_asset(source: Source) -> dg.AssetsDefinition:
             window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)
         ]
         with warehouse.get_connection() as con:
-            report = load_days(con, source, days, get_settings().landing_dir)
+            settings = get_settings()
+            report = load_days(con, source, days, settings.landing_dir, parquet_dir=settings.raw_parquet_dir)
             total_rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
             preview = masked_preview(con, source, days[-1])
             outcome = validate_raw_partitions(con, source, days)

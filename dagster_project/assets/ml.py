@@ -21,6 +21,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.dbt import build_layer_assets
 from dagster_project.assets.table_metadata import table_metadata
+from dagster_project.tables import warehouse_tables
 from voc360.settings import DBT_PROJECT_DIR, get_settings
 
 # ml.* (pandas, scipy, scikit-learn, torch) is imported in the asset functions: the Dagster definitions load
@@ -112,7 +113,7 @@ def text_insights_asset(config: TextInsightsConfig, warehouse: DuckDBResource):
     """Mask, embed, fit topics and sentiment; the metadata of the run goes on ml/text_insights."""
     from ml.steps import text_insights
 
-    with warehouse.get_connection() as con:
+    with warehouse_tables(warehouse) as con:
         metadata = text_insights(con, config.settings())
         insights_table = _table_metadata(con, "text_insights")
         topics_table = _table_metadata(con, "topics")
@@ -145,7 +146,7 @@ class ChurnConfig(dg.Config):
 def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     from ml.steps import churn_scores
 
-    with warehouse.get_connection() as con:
+    with warehouse_tables(warehouse) as con:
         metadata = churn_scores(con, seed=config.seed)
         metadata.update(_table_metadata(con, "churn_scores"))
     metadata.pop("scored_rows")
@@ -169,7 +170,7 @@ def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.Mat
 def customer_clv_asset(warehouse: DuckDBResource) -> dg.MaterializeResult:
     from ml.steps import customer_clv
 
-    with warehouse.get_connection() as con:
+    with warehouse_tables(warehouse) as con:
         metadata = customer_clv(con)
         metadata.update(_table_metadata(con, "customer_clv"))
     for key in ("bgnbd_params", "gamma_gamma_params"):

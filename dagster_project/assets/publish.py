@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from voc360.publish import publish
+from voc360.publish import build_of, publish
 from voc360.settings import BUILD_TAG, get_settings
 
 PUBLISHED_SCHEMAS = ["marts"]
@@ -36,8 +36,8 @@ def build_publish_asset(published: Sequence[dg.AssetsDefinition]) -> dg.AssetsDe
         deps=[key for assets in published for key in assets.keys],
         kinds={"duckdb"},
         owners=["team:data-platform"],
-        description="An atomic copy of the marts into warehouse/serving.duckdb (and Parquet), which analysts open "
-        "read-only. Runs only after every blocking check upstream passed; refuses if any error-severity check of "
+        description="An atomic copy of the marts (of the build database, or of Spark's tables on Spark) into "
+        "warehouse/serving.duckdb (and Parquet), which analysts open read-only. Runs only after every blocking check upstream passed; refuses if any error-severity check of "
         "the build (its runs share the voc360/build tag) failed. The copy records its build id, time and the "
         "checks that passed in voc360_meta.publications.",
     )
@@ -51,7 +51,7 @@ def build_publish_asset(published: Sequence[dg.AssetsDefinition]) -> dg.AssetsDe
         settings = get_settings()
         passed = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if e.passed)
         result = publish(
-            settings.warehouse_path,
+            build_of(settings),
             settings.serving_path,
             PUBLISHED_SCHEMAS,
             build_id=build_id,

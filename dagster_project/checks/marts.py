@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.dbt import build_layer_assets
 from dagster_project.checks.gx import gx_check_result
+from dagster_project.tables import warehouse_tables
 from voc360.quality import TABLE_RULES, validate_table
 from voc360.settings import get_settings
 
@@ -26,7 +27,7 @@ def build_table_check(table: str) -> dg.AssetChecksDefinition:
         description=f"Great Expectations suite expectations/{table.replace('.', '/')}.json on the whole table.",
     )
     def table_quality(warehouse: DuckDBResource) -> dg.AssetCheckResult:
-        with warehouse.get_connection() as con:
+        with warehouse_tables(warehouse, read_only=True) as con:
             outcome = validate_table(con, table)
         report = get_settings().warehouse_dir / "quality" / f"{table.replace('.', '_')}.html"
         return gx_check_result("table_quality", outcome, report)

@@ -10,3 +10,7 @@
 {% macro duckdb__sort_tokens(expr) -%}
     array_to_string(list_sort(string_split({{ expr }}, ' ')), ' ')
 {%- endmacro %}
+
+{% macro spark__sort_tokens(expr) -%}
+    array_join(array_sort(split({{ expr }}, ' ')), ' ')
+{%- endmacro %}

@@ -10,7 +10,38 @@
     days were loaded in; rows whose winning copy came from the window are deleted first (pre-hook
     delete_landed_window), so a record that a corrected re-export no longer carries disappears too. The
     result equals a full build for any window.
+
+    On Spark (insert_overwrite) the table is partitioned by _partition_date, the export day of each row's
+    winning copy, and an incremental run replaces whole partitions: it reads every landed copy of the keys
+    whose earliest copy was landed in the window, so each rebuilt partition is complete. Keys first landed
+    before the window keep their winning copy and are not rewritten (an export day in the window that no
+    longer holds any record keeps its old rows until a full refresh).
 #}
+
+{# The model config of an incremental staging model with key unique_key, by adapter. #}
+{% macro landed_window_config(unique_key) -%}
+    {{ return(adapter.dispatch('landed_window_config', 'voc360')(unique_key)) }}
+{%- endmacro %}
+
+{% macro default__landed_window_config(unique_key) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': unique_key,
+        'on_schema_change': 'fail',
+        'pre_hook': '{{ voc360.delete_landed_window() }}',
+    }) }}
+{%- endmacro %}
+
+{% macro spark__landed_window_config(unique_key) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite',
+        'partition_by': ['_partition_date'],
+        'file_format': 'parquet',
+        'on_schema_change': 'fail',
+    }) }}
+{%- endmacro %}
 
 {% macro landed_window_bounds() -%}
     {%- set lookback = var('lookback_days') | int -%}
@@ -31,6 +62,10 @@
 
 {# The raw rows to (re)build: all of them in a full build, else every landed copy of the keys in the window. #}
 {% macro incremental_source(source_name, table_name, key_columns) -%}
+    {{ return(adapter.dispatch('incremental_source', 'voc360')(source_name, table_name, key_columns)) }}
+{%- endmacro %}
+
+{% macro default__incremental_source(source_name, table_name, key_columns) -%}
     {%- set relation = source(source_name, table_name) -%}
     select * from {{ relation }} as landed
     {%- if is_incremental() %}
@@ -41,6 +76,21 @@
         {%- for key in key_columns %}
             and in_window.{{ key }} is not distinct from landed.{{ key }}
         {%- endfor %}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+
+{# Spark: every landed copy of the keys whose earliest copy is in the window (whole partitions). #}
+{% macro spark__incremental_source(source_name, table_name, key_columns) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    select * from {{ relation }} as landed
+    {%- if is_incremental() %}
+    where ({{ key_columns | join(', ') }}) in (
+        select {{ key_columns | join(', ') }}
+        from {{ relation }}
+        group by {{ key_columns | join(', ') }}
+        having {{ voc360.in_landed_window('min(_partition_date)') }}
     )
     {%- endif %}
 {%- endmacro %}

@@ -33,6 +33,12 @@
 {%- endmacro %}
 
 
+{#- Spark's cast applies an offset in the session time zone (UTC); it reads a decimal comma as no time. -#}
+{% macro spark__to_utc_timestamp(expr) -%}
+    cast(replace({{ expr }}, ',', '.') as timestamp)
+{%- endmacro %}
+
+
 {% macro local_to_utc(expr, tz_expr) -%}
     {{ return(adapter.dispatch('local_to_utc', 'voc360')(expr, tz_expr)) }}
 {%- endmacro %}
@@ -46,5 +52,15 @@
         when {{ voc360.has_utc_offset(expr) }} then timezone('UTC', cast({{ expr }} as timestamptz))
         when lower({{ tz_expr }}) in (select lower(name) from pg_timezone_names())
             then timezone('UTC', timezone({{ tz_expr }}, cast({{ expr }} as timestamp)))
+    end
+{%- endmacro %}
+
+
+{#- A zone that java.time does not know (names are case-sensitive there) gives NULL, as on DuckDB. -#}
+{% macro spark__local_to_utc(expr, tz_expr) -%}
+    case
+        when {{ voc360.has_utc_offset(expr) }} then {{ voc360.spark__to_utc_timestamp(expr) }}
+        when try_reflect('java.time.ZoneId', 'of', {{ tz_expr }}) is not null
+            then to_utc_timestamp({{ voc360.spark__to_utc_timestamp(expr) }}, {{ tz_expr }})
     end
 {%- endmacro %}

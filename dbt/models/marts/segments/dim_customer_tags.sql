@@ -127,8 +127,9 @@ tagged as (
         {{ tag['reason'] }} as reason,
         {{ voc360.sql_string(tag['owner']) }} as owner,
         as_of_date
+    -- not "where (rule)": Spark reads "features where (...)" as an alias with column names
     from features
-    where ({{ tag['rule'] }})
+    where coalesce({{ tag['rule'] }}, false)
     {% if not loop.last %}union all{% endif %}
     {%- else %}
     -- at parse time (or with no tag declared) the model is empty but typed

@@ -1,14 +1,6 @@
 -- Messages on tickets, one row per message_id (the first version landed). Bodies stay as written: they
 -- are masked in a later layer.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='message_id',
-        on_schema_change='fail',
-        pre_hook="{{ voc360.delete_landed_window() }}",
-    )
-}}
+{{ config(**voc360.landed_window_config(unique_key='message_id')) }}
 with source as (
 
     {{ voc360.incremental_source('raw', 'ticket_messages', ['message_id']) }}

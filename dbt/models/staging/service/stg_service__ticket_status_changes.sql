@@ -1,13 +1,5 @@
 -- Ticket status transitions, one row per change_id (the first version landed).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='change_id',
-        on_schema_change='fail',
-        pre_hook="{{ voc360.delete_landed_window() }}",
-    )
-}}
+{{ config(**voc360.landed_window_config(unique_key='change_id')) }}
 with source as (
 
     {{ voc360.incremental_source('raw', 'ticket_status_changes', ['change_id']) }}

@@ -1,13 +1,5 @@
 -- Order line items, one row per order_id and line_number (the first version landed).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['order_id', 'line_number'],
-        on_schema_change='fail',
-        pre_hook="{{ voc360.delete_landed_window() }}",
-    )
-}}
+{{ config(**voc360.landed_window_config(unique_key=['order_id', 'line_number'])) }}
 with source as (
 
     {{ voc360.incremental_source('raw', 'order_items', ['order_id', 'line_number']) }}

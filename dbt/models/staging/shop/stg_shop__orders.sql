@@ -1,14 +1,6 @@
 -- E-commerce orders, one row per order_id (the first version landed), amounts typed, contact e-mail and
 -- phone hashed.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='order_id',
-        on_schema_change='fail',
-        pre_hook="{{ voc360.delete_landed_window() }}",
-    )
-}}
+{{ config(**voc360.landed_window_config(unique_key='order_id')) }}
 with source as (
 
     {{ voc360.incremental_source('raw', 'orders', ['order_id']) }}

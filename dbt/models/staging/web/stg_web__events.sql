@@ -1,13 +1,5 @@
 -- Web clickstream events, one row per event_id (the first version landed).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='event_id',
-        on_schema_change='fail',
-        pre_hook="{{ voc360.delete_landed_window() }}",
-    )
-}}
+{{ config(**voc360.landed_window_config(unique_key='event_id')) }}
 with source as (
 
     {{ voc360.incremental_source('raw', 'web_events', ['event_id']) }}

@@ -48,7 +48,7 @@ summary: install
 
 ## test: install if needed and run the whole test suite
 test: install parse chromium
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 ## ui: the Dagster UI on this project, with the run history of `make demo`
 ui: install parse

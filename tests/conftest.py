@@ -72,3 +72,23 @@ def small_world(tmp_path_factory):
     env = world_env(root, "2026-01-01")
     generate_world(env, customers=120, days=8)
     return root, env, run_build(env)
+
+
+# Modules that build worlds through Dagster, longest first (minutes on 2 cores: Spark build and erasure about
+# 35-50, fault injection 15-28, the others 5-20). `make test` runs them first (pytest -n 2 --dist loadfile
+# --no-loadscope-reorder) so that neither worker starts a long module when the other is nearly done.
+LONGEST_FIRST = (
+    "test_spark.py",
+    "test_faults_and_load.py",
+    "test_gates_e2e.py",
+    "test_erasure.py",
+    "test_pipeline_e2e.py",
+    "test_privacy.py",
+    "test_ml_pipeline.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # a stable sort: the tests of each module keep their order, the other modules theirs
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))

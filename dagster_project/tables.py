@@ -18,7 +18,7 @@ def warehouse_tables(warehouse: DuckDBResource, read_only: bool = False) -> Iter
     settings = get_settings()
     if settings.engine == "spark":
         with ml_io.spark_tables(
-            settings.spark_dir / "warehouse", settings.parquet_dir, DBT_PROJECT_DIR, read_only=read_only
+            settings.spark_warehouse_dir, settings.parquet_dir, DBT_PROJECT_DIR, read_only=read_only
         ) as con:
             yield con
     else:

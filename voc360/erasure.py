@@ -33,6 +33,7 @@ the UI, the sensor voc360_erasure_rebuild launches it when a voc360_erase run su
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -41,10 +42,8 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from pathlib import Path
-
-import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
 
@@ -123,7 +122,8 @@ def create_key_functions() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         completed = subprocess.run(
             [
-                str(Path(sys.executable).with_name("dbt")), "run-operation", "create_identifier_key_functions", "--target", "duckdb",
+                str(Path(sys.executable).with_name("dbt")), "run-operation", "create_identifier_key_functions",
+                "--target", "duckdb",
                 "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                 "--target-path", str(Path(tmp) / "target"), "--log-path", str(Path(tmp) / "logs"),
             ],
@@ -270,7 +270,7 @@ def _derived_layers(con: duckdb.DuckDBPyConnection, settings: Settings) -> Itera
         yield
         return
     with spark_catalog(
-        con, settings.spark_dir / "warehouse", settings.parquet_dir, skip_schemas=(RAW_SCHEMA,), search=True
+        con, settings.spark_warehouse_dir, settings.parquet_dir, skip_schemas=(RAW_SCHEMA,), search=True
     ):
         yield
 

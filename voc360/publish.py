@@ -53,7 +53,7 @@ class PublishError(Exception):
 @dataclasses.dataclass(frozen=True)
 class SparkBuild:
     """The tables a build wrote on Spark: <warehouse_dir>/<schema>.db/<table>/ and the Parquet sources under
-    parquet_dir (Settings.spark_dir / "warehouse" and Settings.parquet_dir)."""
+    parquet_dir (Settings.spark_warehouse_dir and Settings.parquet_dir)."""
 
     warehouse_dir: Path
     parquet_dir: Path
@@ -65,7 +65,7 @@ class SparkBuild:
 def build_of(settings: Settings) -> Path | SparkBuild:
     """What a publication copies from: the build database, or on Spark the files of Spark's tables."""
     if settings.engine == "spark":
-        return SparkBuild(settings.spark_dir / "warehouse", settings.parquet_dir)
+        return SparkBuild(settings.spark_warehouse_dir, settings.parquet_dir)
     return settings.warehouse_path
 
 
@@ -211,13 +211,13 @@ def publish(
     serving_db = Path(serving_db).resolve()
     if isinstance(build_db, SparkBuild):
         build_db = SparkBuild(build_db.warehouse_dir.resolve(), build_db.parquet_dir.resolve())
-        found = build_db.warehouse_dir
+        build_path = build_db.warehouse_dir
     else:
-        build_db = found = Path(build_db).resolve()
+        build_db = build_path = Path(build_db).resolve()
     if not _BUILD_ID_RE.match(build_id):
         raise ValueError(f"build_id {build_id!r}: use letters, digits, '.', '_' and '-' (it names files)")
-    if not found.exists():
-        raise FileNotFoundError(f"build {found} does not exist")
+    if not build_path.exists():
+        raise FileNotFoundError(f"build {build_path} does not exist")
     if not schemas:
         raise ValueError("no schemas to publish")
     if META_SCHEMA in schemas:

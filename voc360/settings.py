@@ -61,6 +61,11 @@ class Settings(BaseModel):
         """Local Spark's warehouse directory (tables built by dbt) and metastore."""
         return self.warehouse_dir / "spark"
 
+    @property
+    def spark_warehouse_dir(self) -> Path:
+        """The tables dbt builds on local Spark: <schema>.db/<table>/ (spark.sql.warehouse.dir in profiles.yml)."""
+        return self.spark_dir / "warehouse"
+
     def export_env(self) -> None:
         """Expose the resolved paths to child processes (dbt reads them in profiles.yml)."""
         os.environ["VOC360_ENGINE"] = self.engine

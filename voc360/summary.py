@@ -29,7 +29,8 @@ def render_summary(settings: Settings) -> str:
     """On Spark, the layers that dbt and the ML steps built there are counted from their files; raw, rejects and
     the audit are in the DuckDB database on both engines."""
     warehouse_path = settings.warehouse_path
-    spark = build if isinstance(build := build_of(settings), SparkBuild) else None
+    build = build_of(settings)
+    spark = build if isinstance(build, SparkBuild) else None
     if not warehouse_path.exists():
         return f"No warehouse at {warehouse_path} yet: run a build first."
     with duckdb.connect(str(warehouse_path), read_only=True) as con:

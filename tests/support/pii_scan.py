@@ -25,7 +25,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 # An opaque identifier ("RSH00275931780", "ae_06079002266cc147", a dbt target folder such as
 # "dbt_marts_4-96b0607-255551e"), alone or in a table of them: its digits are no one's phone or card. Not inside
 # an e-mail address ("sarah98@..."). Known persons' phone digits are still looked for in it.
-_IDENTIFIER = re.compile(r"(?<![\w.%+@-])[A-Za-z][A-Za-z_]*[_-]?\d[\w-]*(?![\w.@-])")
+_IDENTIFIER = re.compile(r"(?<![\w.%+@-])[A-Za-z][A-Za-z_]*-?\d[\w-]*(?![\w.@-])")
 _TEXT_TYPES = ("VARCHAR", "JSON")
 _INTEGER_TYPES = ("BIGINT", "INTEGER", "HUGEINT", "UBIGINT")
 

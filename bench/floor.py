@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from voc360.dbt_salt import set_salt
 from voc360.settings import PROJECT_ROOT
 
 EXECUTABLE_MATERIALIZATIONS = {"table": "table", "incremental": "table", "view": "view"}
@@ -163,6 +164,7 @@ def run(database: Path, manifest_path: Path, context: dict) -> dict:
     started = time.perf_counter()
     with duckdb.connect(str(database)) as con:
         con.execute("set TimeZone = 'UTC'")
+        set_salt(con)  # as the dbt profile's plugin does for dbt's connections
         for schema in sorted(written_schemas(manifest)):
             con.execute(f'create schema if not exists "{schema}"')
         for name in plan(manifest):

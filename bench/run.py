@@ -249,10 +249,10 @@ def progress_at_stop(root: Path) -> dict:
     return progress
 
 
-def repetition(scale: str, index: int, workdir: Path, project: Path, deadline: float | None, save) -> dict:
+def repetition(name: str, customers: int, days: int, index: int, workdir: Path, project: Path,
+               deadline: float | None, save) -> dict:
     """One repetition; `save(rep)` is called after every phase so that a stopped run keeps what it measured."""
-    customers, days = SCALES[scale]
-    root = workdir / f"{scale}-{index}"
+    root = workdir / f"{name}-{index}"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     env = world_env(root, project)
@@ -320,6 +320,8 @@ def git_state(revision: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument("--days", type=int, default=None,
+                        help="days of history instead of the scale's (to see how the incremental day grows with it)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "voc360-bench")
     parser.add_argument("--budget-minutes", type=float, default=None,
@@ -334,8 +336,10 @@ def main(argv: list[str] | None = None) -> int:
 
     deadline = time.monotonic() + args.budget_minutes * 60 if args.budget_minutes else None
     customers, days = SCALES[args.scale]
+    name = args.scale if args.days in (None, days) else f"{args.scale}-{args.days}d"
+    days = args.days or days
     started = dt.datetime.now(dt.UTC)
-    stem = f"{args.scale}-{started:%Y-%m-%d}"
+    stem = f"{name}-{started:%Y-%m-%d}"
     result = {
         "scale": args.scale, "customers": customers, "days": days,
         "command": "python -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:]),
@@ -358,9 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / f"{stem}.md").write_text(render_markdown(result))
 
     for index in range(1, args.repeat + 1):
-        rep = repetition(args.scale, index, args.workdir, project, deadline, save)
+        rep = repetition(name, customers, days, index, args.workdir, project, deadline, save)
         if not args.keep:
-            shutil.rmtree(args.workdir / f"{args.scale}-{index}", ignore_errors=True)
+            shutil.rmtree(args.workdir / f"{name}-{index}", ignore_errors=True)
         if "stopped" in rep or "failed" in rep:
             break
     if args.bare_embeddings and result["status"] == "complete":

@@ -9,18 +9,16 @@ must hold the DuckDB marts' rows (doubles to a relative 1e-6, values rounded to 
 Skipped only when no Java runtime is installed.
 """
 
-import datetime as dt
 import json
-import math
 import shutil
 import subprocess
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 from conftest import BIN, PROJECT_ROOT, dagster_instance, materialized_keys, run_build
 from support.erasure_checks import choose_person, occurrences
+from support.mart_compare import differences
 from support.world_build import shared_world
 
 from ml import io as ml_io
@@ -58,53 +56,6 @@ def spark_files(env: dict[str, str]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     ml_io.attach_views(con, warehouse / "spark" / "warehouse", warehouse / "parquet")
     return con
-
-
-def comparable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in a canonical order with values in one representation: times as naive UTC, dates as times."""
-    frame = frame.copy()
-    for column in frame.columns:
-        values = frame[column]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            frame[column] = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        elif values.dtype == object and values.map(lambda v: isinstance(v, dt.date)).any():
-            frame[column] = pd.to_datetime(values)
-    frame = frame[sorted(frame.columns)]
-    key = frame.apply(lambda row: "|".join(_sort_text(v) for v in row), axis=1)
-    return frame.iloc[key.argsort(kind="stable")].reset_index(drop=True)
-
-
-def _sort_text(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        return "\0"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def differences(duck: pd.DataFrame, spark: pd.DataFrame) -> list[str]:
-    if sorted(duck.columns) != sorted(spark.columns):
-        return [f"columns differ: {sorted(set(duck.columns) ^ set(spark.columns))}"]
-    if len(duck) != len(spark):
-        return [f"{len(duck)} rows on DuckDB, {len(spark)} on Spark"]
-    duck, spark = comparable(duck), comparable(spark)
-    found = []
-    for column in duck.columns:
-        for row, (left, right) in enumerate(zip(duck[column], spark[column], strict=True)):
-            if not _equal(left, right):
-                found.append(f"{column} row {row}: DuckDB {left!r}, Spark {right!r}")
-                break
-    return found
-
-
-def _equal(left, right) -> bool:
-    if pd.isna(left) and pd.isna(right):
-        return True
-    if isinstance(left, float | int) and isinstance(right, float | int) and not isinstance(left, bool):
-        # a value rounded to cents (a median of minutes) may fall on either side of a rounding boundary
-        cents = round(left, 2) == left and round(right, 2) == right
-        return math.isclose(float(left), float(right), rel_tol=1e-6, abs_tol=0.010001 if cents else 1e-9)
-    return left == right
 
 
 def test_a_spark_build_through_dagster_publishes_the_marts_that_duckdb_builds(worlds):

@@ -141,9 +141,25 @@ def test_parameters_from_history_and_window(con, landing):
     assert (params["row_count_min"], params["row_count_max"]) == (6, 60)
     # 5% of 21 rows is 1.05; at that volume up to 5 rejects are still consistent with a 5% true share.
     assert (params["rows_read"], params["max_rejected_rows"]) == (21, 5)
-    assert params["event_time_min"] == dt.datetime(2026, 1, 17) - dt.timedelta(hours=quality.SKEW_HOURS)
+    assert params["event_time_min"] == dt.datetime(2026, 1, 15) - dt.timedelta(hours=quality.SKEW_HOURS)
     assert params["event_time_max"] == dt.datetime(2026, 1, 21) + dt.timedelta(hours=quality.SKEW_HOURS)
     assert params["_skip"] == {}
+
+
+def test_a_resent_late_record_passes_the_event_time_window_and_an_older_one_fails(con, landing):
+    """A record three days late, repeated two days later by a resend file, is five days old on its day: a daily
+    run must accept it (a range of days always did). Six days is beyond what late delivery and resends explain."""
+    land_history(con, landing, days=14, rows_per_day=20)
+    resent = DAY - dt.timedelta(days=quality.LATENESS_DAYS + quality.RESEND_DAYS)
+    write(landing, "orders", DAY, "orders_resend.jsonl", [order("R-1", day=resent)])
+    land_orders(con, landing, DAY, good_orders(DAY, 20))
+    assert validate_raw_partitions(con, "orders", [DAY]).success
+
+    write(landing, "orders", DAY, "orders_resend.jsonl", [order("R-1", day=resent - dt.timedelta(days=1))])
+    land_orders(con, landing, DAY, good_orders(DAY, 20))
+    outcome = validate_raw_partitions(con, "orders", [DAY])
+    assert [r.check for r in outcome.failures] == ["event_time_window"]
+    assert outcome.result("event_time_window").sample_rows[0]["_source_file"].endswith("orders_resend.jsonl")
 
 
 # ------------------------------------------------------------------------------------------------- outcomes

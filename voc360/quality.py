@@ -50,6 +50,7 @@ LOCATION_COLUMNS = ["_source_file", "_line_number"]
 
 # Defaults of the run-dependent rules (overridable per call of raw_expectation_parameters).
 LATENESS_DAYS = 3  # a file of day P carries events of days P-3 .. P (late rows)
+RESEND_DAYS = 2  # a *_resend file of day P repeats records first sent on days P-2 .. P, late ones included
 SKEW_HOURS = 15  # time-zone offsets (UTC-12 .. UTC+14) plus clock skew, on both ends of the window
 HISTORY_PARTITIONS = 14  # volume baseline: the landed partitions before the window
 MIN_HISTORY_PARTITIONS = 3  # fewer than this: the volume check is skipped, with a note
@@ -85,8 +86,9 @@ RUNTIME_PARAMETERS_DOC = {
     ),
     "row_count_max": f"floor({VOLUME_HIGH} x the same median x days in the window); skipped together with row_count_min.",
     "event_time_min": (
-        f"first partition day 00:00 UTC - {LATENESS_DAYS} days of allowed lateness - {SKEW_HOURS} h of "
-        "time-zone and clock skew (naive UTC timestamp)."
+        f"first partition day 00:00 UTC - {LATENESS_DAYS + RESEND_DAYS} days of allowed lateness ({LATENESS_DAYS} "
+        f"for a late record, {RESEND_DAYS} more when a resend file repeats it) - {SKEW_HOURS} h of time-zone and "
+        "clock skew (naive UTC timestamp)."
     ),
     "event_time_max": f"last partition day + 1 day (00:00 UTC) + {SKEW_HOURS} h of skew (naive UTC timestamp).",
     "rows_read": f"sum of rows_read in {AUDIT_TABLE} for the validated partitions.",
@@ -393,7 +395,7 @@ def raw_expectation_parameters(
     source: Source | str,
     partition_dates: Iterable[dt.date | str],
     *,
-    lateness_days: int = LATENESS_DAYS,
+    lateness_days: int = LATENESS_DAYS + RESEND_DAYS,
     skew_hours: float = SKEW_HOURS,
     history_partitions: int = HISTORY_PARTITIONS,
     min_history_partitions: int = MIN_HISTORY_PARTITIONS,

@@ -187,6 +187,12 @@ def run(database: Path, manifest_path: Path, context: dict) -> dict:
     return {"seconds": time.perf_counter() - started, "steps": timings}
 
 
+def command(database: Path, manifest: Path, ground_truth_dir: str, out: Path, embedding_model: str = "") -> list[str]:
+    """This module as a process of its own (the floor is timed without the harness's imports)."""
+    return [sys.executable, "-m", "bench.floor", "--database", str(database), "--manifest", str(manifest),
+            "--ground-truth-dir", ground_truth_dir, "--embedding-model", embedding_model, "--out", str(out)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", type=Path, required=True)

@@ -166,9 +166,8 @@ def floor(root: Path, env: dict, deadline: float | None) -> dict:
     manifest = engine_floor.prepare(root / "warehouse", floor_dir, env, project)
     out = floor_dir / "result.json"
     measured = _checked(run_measured(
-        [sys.executable, "-m", "bench.floor", "--database", str(floor_dir / "voc360.duckdb"),
-         "--manifest", str(manifest), "--ground-truth-dir", env["VOC360_GROUND_TRUTH_DIR"],
-         "--embedding-model", env.get("VOC360_EMBEDDING_MODEL", ""), "--out", str(out)],
+        engine_floor.command(floor_dir / "voc360.duckdb", manifest, env["VOC360_GROUND_TRUTH_DIR"], out,
+                             env.get("VOC360_EMBEDDING_MODEL", "")),
         env=env, cwd=project, deadline=deadline), "the engine floor")
     result = json.loads(out.read_text())
     steps = result.pop("steps")

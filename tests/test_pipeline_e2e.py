@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import sys
 
 import duckdb
 import pytest
@@ -78,16 +77,13 @@ def test_both_runs_of_the_build_succeeded_with_every_blocking_check_passing(smal
 def test_engine_floor_rebuilds_the_same_marts_as_the_build(small_world, tmp_path):
     """The benchmark's floor runs the compiled SQL and the ML steps in one connection: it must compute what the
     pipeline computed, or its time is not a floor of the same work."""
-    from bench.floor import prepare
+    from bench import floor
 
     root, env, _ = small_world
-    manifest = prepare(root / "warehouse", tmp_path / "floor", env)
+    manifest = floor.prepare(root / "warehouse", tmp_path / "floor", env)
     database, out = tmp_path / "floor" / "voc360.duckdb", tmp_path / "floor.json"
-    subprocess.run(
-        [sys.executable, "-m", "bench.floor", "--database", str(database), "--manifest", str(manifest),
-         "--ground-truth-dir", env["VOC360_GROUND_TRUTH_DIR"], "--out", str(out)],
-        env=env, cwd=PROJECT_ROOT, check=True,
-    )
+    subprocess.run(floor.command(database, manifest, env["VOC360_GROUND_TRUTH_DIR"], out),
+                   env=env, cwd=PROJECT_ROOT, check=True)
     steps = {s["step"] for s in json.loads(out.read_text())["steps"]}
     assert {"customer_360", "kpi_monthly", "ml/text_insights", "identity/splink_matches"} <= steps
     with duckdb.connect(str(database), read_only=True) as con:
@@ -96,6 +92,7 @@ def test_engine_floor_rebuilds_the_same_marts_as_the_build(small_world, tmp_path
             floor_rows, built_rows = (con.sql(f"select * from {db}marts.{mart}").df() for db in ("", "build."))
             assert len(built_rows) > 0, mart
             assert not differences(floor_rows, built_rows, names=("floor", "build")), mart
+
 
 def test_definitions_load_with_the_full_graph():
     from dagster_project.definitions import defs

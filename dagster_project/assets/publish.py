@@ -39,8 +39,8 @@ def build_publish_asset(published: Sequence[dg.AssetsDefinition]) -> dg.AssetsDe
         description="An atomic copy of the marts (of the build database, or of Spark's tables on Spark) into "
         "warehouse/serving.duckdb (and Parquet), which analysts open read-only. Runs only after every blocking "
         "check upstream passed; refuses if any error-severity check of the build (its runs share the "
-        "voc360/build tag) failed. The copy records its build id, time and the "
-        "checks that passed in voc360_meta.publications.",
+        "voc360/build tag) failed. The copy records its build id, time and the checks that passed in "
+        "voc360_meta.publications.",
     )
     def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         build_id, run_ids = build_id_and_runs(context)

@@ -49,7 +49,8 @@ def _text_insights(con, context: dict) -> dict:
     from ml.steps import TextSettings, text_insights
 
     model = Path(context["embedding_model"]) if context.get("embedding_model") else default_model_path()
-    settings = TextSettings(Path(context["warehouse_dir"]), Path(context["ground_truth_dir"]), model, 0)
+    settings = TextSettings(Path(context["warehouse_dir"]), Path(context["ground_truth_dir"]), model, 0,
+                            context["embedding_encoder"])
     metadata = text_insights(con, settings)
     return {k: metadata[k] for k in ("texts", "embedded_new", "embedded_from_cache", "embedding_seconds")}
 
@@ -187,10 +188,12 @@ def run(database: Path, manifest_path: Path, context: dict) -> dict:
     return {"seconds": time.perf_counter() - started, "steps": timings}
 
 
-def command(database: Path, manifest: Path, ground_truth_dir: str, out: Path, embedding_model: str = "") -> list[str]:
+def command(database: Path, manifest: Path, ground_truth_dir: str, out: Path, embedding_model: str = "",
+            embedding_encoder: str = "transformer") -> list[str]:
     """This module as a process of its own (the floor is timed without the harness's imports)."""
     return [sys.executable, "-m", "bench.floor", "--database", str(database), "--manifest", str(manifest),
-            "--ground-truth-dir", ground_truth_dir, "--embedding-model", embedding_model, "--out", str(out)]
+            "--ground-truth-dir", ground_truth_dir, "--embedding-model", embedding_model,
+            "--embedding-encoder", embedding_encoder, "--out", str(out)]
 
 
 def main() -> None:
@@ -199,10 +202,11 @@ def main() -> None:
     parser.add_argument("--manifest", type=Path, required=True)
     parser.add_argument("--ground-truth-dir", type=Path, required=True)
     parser.add_argument("--embedding-model", default="")
+    parser.add_argument("--embedding-encoder", default="transformer", help="as the build's VOC360_EMBEDDING_ENCODER")
     parser.add_argument("--out", type=Path, required=True, help="where the JSON result is written")
     args = parser.parse_args()
     context = {"warehouse_dir": str(args.database.parent), "ground_truth_dir": str(args.ground_truth_dir),
-               "embedding_model": args.embedding_model}
+               "embedding_model": args.embedding_model, "embedding_encoder": args.embedding_encoder}
     args.out.write_text(json.dumps(run(args.database, args.manifest, context)))
 
 

@@ -85,8 +85,10 @@ def render_markdown(result: dict) -> str:
         f"- command: `{result['command']}`, started {result['started_at']}, status **{result.get('status')}**, "
         f"{len(reps)} repetition(s), medians below",
         f"- machine: {machine['cpu_model']}, {machine['logical_cores']} logical cores, {machine['ram_gib']} GiB RAM "
-        f"(load average at start {machine['load_average_at_start']}, at the end "
-        f"{machine.get('load_average_last')}; the cores are shared with other work, so times are upper bounds)",
+        f"(load average at start {machine['load_average_at_start']}, at the end {machine.get('load_average_last')}"
+        + ("; the cores are shared with other work, so times are upper bounds)"
+           if max(machine["load_average_at_start"]) > machine["logical_cores"] else ")"),
+        f"- text encoder: {result.get('embedding_encoder', 'transformer')} (VOC360_EMBEDDING_ENCODER)",
         f"- code: commit {result['git']['commit'][:10]} ({result['git'].get('subject', '')[:80]}), "
         + (f"working tree with {result['git']['dirty_files']} uncommitted files" if result.get("code") == "worktree"
            else "exported from git (uncommitted changes not measured)"),

@@ -36,6 +36,9 @@ SCALES = {  # customers, days of history
     "medium": (100_000, 365),
     "large": (1_000_000, 365),
 }
+# The text step's encoder per scale (VOC360_EMBEDDING_ENCODER): at about 150 texts/s the transformer would spend
+# hours on the million texts of medium, so the larger scales take the static table distilled from it.
+SCALE_ENCODERS = {"small": "transformer", "default": "transformer", "medium": "static", "large": "static"}
 EVENT_SOURCES = ("web_events", "app_events")
 DEFINITIONS_PROBE = (
     "import time; t = time.perf_counter(); import dagster_project.definitions; print(time.perf_counter() - t)"
@@ -57,9 +60,9 @@ def snapshot(workdir: Path, revision: str) -> Path:
     return src
 
 
-def world_env(root: Path, project: Path) -> dict[str, str]:
+def world_env(root: Path, project: Path, embedding_encoder: str = "transformer") -> dict[str, str]:
     """An environment whose landing area, warehouse, ground truth and Dagster instance all live under `root`,
-    running the code of `project` (its packages come first on the path)."""
+    running the code of `project` (its packages come first on the path) with the given text encoder."""
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
@@ -71,6 +74,7 @@ def world_env(root: Path, project: Path) -> dict[str, str]:
         "VOC360_GROUND_TRUTH_DIR": str(root / "ground_truth"),
         "VOC360_WAREHOUSE_PATH": str(root / "warehouse" / "voc360.duckdb"),
         "VOC360_START_DATE": DEFAULT_START_DATE.isoformat(),
+        "VOC360_EMBEDDING_ENCODER": embedding_encoder,
         "DAGSTER_HOME": str(home),
         "DAGSTER_DISABLE_TELEMETRY": "true",
         "GX_ANALYTICS_ENABLED": "false",
@@ -167,7 +171,7 @@ def floor(root: Path, env: dict, deadline: float | None) -> dict:
     out = floor_dir / "result.json"
     measured = _checked(run_measured(
         engine_floor.command(floor_dir / "voc360.duckdb", manifest, env["VOC360_GROUND_TRUTH_DIR"], out,
-                             env.get("VOC360_EMBEDDING_MODEL", "")),
+                             env.get("VOC360_EMBEDDING_MODEL", ""), env["VOC360_EMBEDDING_ENCODER"]),
         env=env, cwd=project, deadline=deadline), "the engine floor")
     result = json.loads(out.read_text())
     steps = result.pop("steps")
@@ -249,12 +253,12 @@ def progress_at_stop(root: Path) -> dict:
 
 
 def repetition(name: str, customers: int, days: int, index: int, workdir: Path, project: Path,
-               deadline: float | None, save) -> dict:
+               deadline: float | None, save, embedding_encoder: str = "transformer") -> dict:
     """One repetition; `save(rep)` is called after every phase so that a stopped run keeps what it measured."""
     root = workdir / f"{name}-{index}"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    env = world_env(root, project)
+    env = world_env(root, project, embedding_encoder)
     first = DEFAULT_START_DATE
     history_end, extra_day = first + dt.timedelta(days=days - 1), first + dt.timedelta(days=days)
     rep: dict = {"repetition": index, "completed": []}
@@ -329,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated worlds and warehouses")
     parser.add_argument("--no-bare-embeddings", dest="bare_embeddings", action="store_false",
                         help="skip the embedding speed outside the pipeline (bench/embedding_speed.py, once per run)")
+    parser.add_argument("--embedding-encoder", choices=sorted(set(SCALE_ENCODERS.values())), default=None,
+                        help="the text step's encoder (default: the scale's, see SCALE_ENCODERS)")
     parser.add_argument("--code", default="HEAD",
                         help="a git revision to export and measure (default HEAD), or 'worktree' for the tree as it is")
     args = parser.parse_args(argv)
@@ -337,10 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     customers, days = SCALES[args.scale]
     name = args.scale if args.days in (None, days) else f"{args.scale}-{args.days}d"
     days = args.days or days
+    encoder = args.embedding_encoder or SCALE_ENCODERS[args.scale]
     started = dt.datetime.now(dt.UTC)
     stem = f"{name}-{started:%Y-%m-%d}"
     result = {
-        "scale": args.scale, "customers": customers, "days": days,
+        "scale": args.scale, "customers": customers, "days": days, "embedding_encoder": encoder,
         "command": "python -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "started_at": started.isoformat(timespec="seconds"), "machine": describe_machine(), "git": git_state(args.code),
         "repetitions": [],
@@ -361,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / f"{stem}.md").write_text(render_markdown(result))
 
     for index in range(1, args.repeat + 1):
-        rep = repetition(name, customers, days, index, args.workdir, project, deadline, save)
+        rep = repetition(name, customers, days, index, args.workdir, project, deadline, save, encoder)
         if not args.keep:
             shutil.rmtree(args.workdir / f"{name}-{index}", ignore_errors=True)
         if "stopped" in rep or "failed" in rep:

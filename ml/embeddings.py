@@ -66,6 +66,7 @@ __all__ = [
     "SpaceEmbeddings",
     "default_model_path",
     "distill_static_model",
+    "static_model_name",
     "embed_texts",
     "embed_corpus",
     "l2_normalize",
@@ -272,6 +273,11 @@ def _zipf_weights(vocab: dict[str, int], size: int) -> np.ndarray:
     return np.log(2.0 + ranks).astype(np.float32)
 
 
+def static_model_name(teacher: SentenceTransformerEncoder) -> str:
+    """The file stem of the tables `distill_static_model` distils from `teacher` (refined ones add a suffix)."""
+    return f"static-{teacher.model_id.split(':', 1)[1].replace(':', '-')}"
+
+
 def distill_static_model(
     out_dir: str | Path,
     model_path: str | Path | None = None,
@@ -319,7 +325,7 @@ def distill_static_model(
     if texts:
         h = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
         corpus_tag = f"-refined{len(texts)}-{h}-r{ridge:g}"
-    base_name = f"static-{teacher.model_id.split(':', 1)[1].replace(':', '-')}"
+    base_name = static_model_name(teacher)
     path = out_dir / f"{base_name}{corpus_tag}.npz"
     if path.exists() and not rebuild:
         return path

@@ -7,6 +7,7 @@ days) for the planted slow-service churn effect to be visible; the text step dom
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import pandas as pd
 import pytest
 
 from ml.churn import assert_no_future_information
-from ml.steps import planted_topics, text_insights
+from ml.embeddings import default_model_path
+from ml.steps import TextSettings, planted_topics, text_insights
 from ml.text import find_pii
 from support.world_build import build_world
 
@@ -96,6 +98,29 @@ def test_rerun_embeds_nothing_new_and_keeps_topic_ids(world: World):
     assert world.text_rerun["registry_version"] == world.text_run["registry_version"] + 1
     topics = world.df("select count(*) as n from ml.topics where not retired and topic_id >= 0")["n"].iloc[0]
     assert topics == world.text_rerun["topics"]  # the same clusters matched their registered ids
+
+
+def test_static_encoder_is_distilled_once_keeps_topic_quality_and_reruns_from_the_cache(world: World, tmp_path):
+    """The fast path for large corpora, on a copy of the world's warehouse (the transformer's cache included,
+    so distilling embeds no sample text again): one table, refined on this corpus, then kept."""
+    warehouse_dir = tmp_path / "warehouse"
+    warehouse_dir.mkdir()
+    shutil.copy2(world.warehouse, warehouse_dir / world.warehouse.name)
+    shutil.copytree(world.warehouse.parent / "embeddings", warehouse_dir / "embeddings")
+    settings = TextSettings(warehouse_dir, world.truth_dir, default_model_path(), encoder="static")
+    with duckdb.connect(str(warehouse_dir / world.warehouse.name)) as con:
+        first = text_insights(con, settings)
+        tables = sorted(settings.static_model_dir.glob("static-*-refined*.npz"))
+        second = text_insights(con, settings)
+    assert first["embedding_model"].startswith("static:") and len(tables) == 1
+    assert first["embedded_new"] > 0 and second["embedded_new"] == 0
+    assert second["embedding_model"] == first["embedding_model"]
+    assert sorted(settings.static_model_dir.glob("static-*-refined*.npz")) == tables  # kept, not distilled again
+    transformer = world.text_run
+    assert first["truth_planted_topic_nmi"] >= transformer["truth_planted_topic_nmi"] - 0.05, (first, transformer)
+    assert first["truth_sentiment_accuracy"] >= transformer["truth_sentiment_accuracy"] - 0.05
+    with pytest.raises(ValueError, match="choose one of transformer, static"):
+        TextSettings(warehouse_dir, world.truth_dir, default_model_path(), encoder="bag-of-words")
 
 
 # -- churn ----------------------------------------------------------------------------------------------------------

@@ -210,6 +210,40 @@ def test_bad_batch_fails_with_the_failing_expectations_and_samples(con, landing,
     assert "|" in outcome.to_markdown() and json.dumps(outcome.to_dict())
 
 
+def test_a_window_validated_in_chunks_of_partitions_gives_the_outcome_of_one_frame(con, landing):
+    """A window too large for one frame is validated a few partitions at a time: the same statuses, counts,
+    percentages and samples (in frame order) as one frame of the whole window."""
+    land_history(con, landing, days=14, rows_per_day=40)  # 5 days of about 10 rows: under the volume bound
+    window = [DAY + dt.timedelta(days=i) for i in range(5)]
+    defects = {
+        0: [order("N0", customer_id=None)],
+        1: [order("FAX", channel="fax"), order("N1", customer_id=None), order("G1", gross_amount=None)],
+        3: [order("NEG", gross_amount=-5, net_amount=-12.5), order("OLD", ordered_at="2020-02-01T10:00:00Z")],
+        4: [order(f"N4-{i}", customer_id=None) for i in range(12)] + ["{truncated"],
+    }
+    for i, day in enumerate(window):
+        land_orders(con, landing, day, good_orders(day, 6) + defects.get(i, []))
+
+    whole = validate_raw_partitions(con, "orders", window)
+    chunks = quality.partition_chunks(con, load_registry().sources["orders"], window, max_rows=14)
+    assert [len(c) for c in chunks] == [1, 1, 2, 1]  # 7, 9, 6+8, 18 rows: a larger day stands alone
+    chunked = validate_raw_partitions(con, "orders", window, max_frame_rows=14)
+
+    assert not whole.success and not chunked.success
+    assert chunked.row_count == whole.row_count == 48
+    assert chunked.partitions == whole.partitions and chunked.statistics == whole.statistics
+    failing = {"not_null:customer_id", "not_null:gross_amount", "in_set:channel", "range:gross_amount",
+               "range:net_amount", "event_time_window", "volume_vs_history"}
+    assert {r.check for r in whole.failures} == failing
+    fields = ("check", "status", "observed_value", "element_count", "unexpected_count", "unexpected_percent",
+              "missing_count", "samples", "sample_rows", "note", "kwargs")
+    for one, added in zip(whole.results, chunked.results, strict=True):
+        assert [getattr(added, f) for f in fields] == [getattr(one, f) for f in fields], one.check
+    nulls = chunked.result("not_null:customer_id")
+    assert nulls.unexpected_count == 14 and len(nulls.sample_rows) == quality.SAMPLE_SIZE
+    assert chunked.result("range:gross_amount").missing_count == 1
+
+
 def test_nps_out_of_range_fails_but_csat_range_is_separate(con, landing):
     write(landing, "surveys", DAY, "surveys.csv", [
         SURVEY_HEADER,

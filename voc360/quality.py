@@ -67,6 +67,9 @@ SKIP_KEY = "_skip"  # {parameter name: reason}: expectations using that paramete
 NOTES_KEY = "_notes"  # {parameter name: text}: context shown beside the expectations using that parameter
 
 SAMPLE_SIZE = 10
+# Rows per frame handed to GX (pandas, in memory): a window with more is validated in chunks of partitions. A
+# year of app events at 100,000 customers is 22 M rows, too many for one frame.
+MAX_FRAME_ROWS = 1_000_000
 
 # Source-specific rules that the registry cannot express (a range that depends on another column). Each entry:
 # (column, min, max, condition column, condition value, note). The KPI definitions fix NPS at 0-10, CSAT at 1-5.
@@ -499,6 +502,7 @@ class ExpectationOutcome:
     element_count: int | None = None
     unexpected_count: int | None = None
     unexpected_percent: float | None = None
+    missing_count: int | None = None  # NULLs, which a column rule other than not-null leaves out of its percent
     samples: list[Any] = dataclasses.field(default_factory=list)  # up to 10 unexpected values
     sample_rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # value + file and line
     exception: str | None = None  # set when the expectation errored (always with success False)
@@ -639,25 +643,18 @@ def validate_frame(
     reported with its error and counts as failed; one whose parameter is in `_skip` is reported as skipped.
     """
     import great_expectations as gx
-    import pandas as pd
     from great_expectations.core import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     parameters = dict(parameters or {})
     skip: dict[str, str] = parameters.pop(SKIP_KEY, {}) or {}
     notes: dict[str, str] = parameters.pop(NOTES_KEY, {}) or {}
-    # A fresh copy: GX substitutes parameters into the configurations it validates.
-    configs = [e.configuration for e in ExpectationSuite(**suite.to_json_dict()).expectations]
+    configs = _named_configs(suite)
 
     planned: list[tuple[str, Any, ExpectationOutcome | None]] = []  # (check, config, ready outcome or None)
     notes_by_check: dict[str, str | None] = {}
-    seen: set[str] = set()
-    for i, config in enumerate(configs):
-        check = (config.meta or {}).get("check") or f"{config.type}:{config.kwargs.get('column', '')}:{i}"
-        if check in seen:
-            check = f"{check}#{i}"
-        seen.add(check)
-        config.meta = {**(config.meta or {}), "check": check}
+    for config in configs:
+        check = config.meta["check"]
         names = _parameter_names(config.kwargs)
         note = "; ".join(dict.fromkeys(notes[n] for n in sorted(names) if n in notes)) or None
         notes_by_check[check] = note
@@ -716,6 +713,32 @@ def validate_frame(
             )
         outcomes.append(outcome)
 
+    if partitions is None and "_partition_date" in df.columns:
+        partitions = sorted({d for d in df["_partition_date"].dropna()})
+    return _validation_outcome(
+        suite, source, partitions, outcomes, _json_safe({**parameters, SKIP_KEY: skip, NOTES_KEY: notes}), len(df))
+
+
+def _named_configs(suite: ExpectationSuite) -> list:
+    """Fresh copies of the suite's expectation configurations (GX substitutes parameters into the ones it
+    validates), each with its check name in meta.check: the suite's, or type:column:position."""
+    from great_expectations.core import ExpectationSuite
+
+    configs = [e.configuration for e in ExpectationSuite(**suite.to_json_dict()).expectations]
+    seen: set[str] = set()
+    for i, config in enumerate(configs):
+        check = (config.meta or {}).get("check") or f"{config.type}:{config.kwargs.get('column', '')}:{i}"
+        if check in seen:
+            check = f"{check}#{i}"
+        seen.add(check)
+        config.meta = {**(config.meta or {}), "check": check}
+    return configs
+
+
+def _validation_outcome(suite: ExpectationSuite, source: str | None, partitions, outcomes: list[ExpectationOutcome],
+                        parameters: dict[str, Any], row_count: int) -> ValidationOutcome:
+    import pandas as pd
+
     evaluated = [o for o in outcomes if not o.skipped]
     passed = sum(o.success for o in evaluated)
     statistics = {
@@ -726,8 +749,6 @@ def validate_frame(
         "skipped_expectations": len(outcomes) - len(evaluated),
         "success_percent": 100.0 * passed / len(evaluated) if evaluated else None,
     }
-    if partitions is None and "_partition_date" in df.columns:
-        partitions = sorted({d for d in df["_partition_date"].dropna()})
     return ValidationOutcome(
         suite_name=suite.name,
         source=source or (suite.meta or {}).get("source"),
@@ -735,8 +756,8 @@ def validate_frame(
         success=passed == len(evaluated),
         statistics=statistics,
         results=outcomes,
-        parameters=_json_safe({**parameters, SKIP_KEY: skip, NOTES_KEY: notes}),
-        row_count=len(df),
+        parameters=parameters,
+        row_count=row_count,
         validated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
 
@@ -768,6 +789,7 @@ def _outcome_from_result(check: str, config, result, note: str | None) -> Expect
         element_count=data.get("element_count"),
         unexpected_count=data.get("unexpected_count"),
         unexpected_percent=_json_safe(data.get("unexpected_percent")),
+        missing_count=data.get("missing_count"),
         samples=samples,
         sample_rows=sample_rows,
         exception=exception,
@@ -781,12 +803,14 @@ def validate_raw_partitions(
     source: Source | str,
     partition_dates: Iterable[dt.date | str],
     suites_dir: Path | str = RAW_SUITES_DIR,
+    max_frame_rows: int = MAX_FRAME_ROWS,
     **parameter_overrides: Any,
 ) -> ValidationOutcome:
     """Validate raw.<source> for the given partitions against expectations/raw/<source>.json.
 
     The one call a blocking asset check makes: reads the frame, computes the run parameters (keyword overrides
-    are passed to raw_expectation_parameters, e.g. max_rejected_share=0.02), validates.
+    are passed to raw_expectation_parameters, e.g. max_rejected_share=0.02), validates. A window of more than
+    `max_frame_rows` rows is validated in chunks of partitions (`_validate_in_chunks`).
     """
     source = _source(source)
     dates = _dates(partition_dates)
@@ -794,9 +818,91 @@ def validate_raw_partitions(
     if not path.exists():
         raise FileNotFoundError(f"no raw suite for {source.name}: {path} (run expectations/generate_raw_suites.py)")
     suite = load_suite(path)
-    frame = raw_frame(con, source, dates, columns=suite_columns(suite))
     parameters = raw_expectation_parameters(con, source, dates, **parameter_overrides)
-    return validate_frame(frame, suite, parameters, source=source.name, partitions=dates)
+    chunks = partition_chunks(con, source, dates, max_frame_rows)
+    if len(chunks) == 1:
+        frame = raw_frame(con, source, dates, columns=suite_columns(suite))
+        return validate_frame(frame, suite, parameters, source=source.name, partitions=dates)
+    return _validate_in_chunks(con, source, suite, parameters, dates, chunks)
+
+
+def partition_chunks(con: duckdb.DuckDBPyConnection, source: Source, dates: list[dt.date],
+                     max_rows: int) -> list[list[dt.date]]:
+    """The dates in consecutive groups of at most `max_rows` raw rows (a single larger day is a group alone)."""
+    counts = dict(con.execute(
+        f"select _partition_date, count(*) from {RAW_SCHEMA}.{_quote(source.name)} "
+        "where _partition_date = any(?) group by 1", [dates]).fetchall())
+    chunks: list[list[dt.date]] = [[]]
+    rows = 0
+    for day in dates:
+        n = counts.get(day, 0)
+        if chunks[-1] and rows + n > max_rows:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(day)
+        rows += n
+    return chunks
+
+
+def _validate_in_chunks(con: duckdb.DuckDBPyConnection, source: Source, suite: ExpectationSuite,
+                        parameters: dict[str, Any], dates: list[dt.date],
+                        chunks: list[list[dt.date]]) -> ValidationOutcome:
+    """The suite over a window too large for one frame: the row rules (expect_column_values_*) per chunk of
+    partitions, their counts and samples added up; the table rules (row counts) once, on a frame of the
+    window's partition column alone. The outcome is the one a single frame would give."""
+    from great_expectations.core import ExpectationSuite
+
+    configs = _named_configs(suite)
+    row_rules = [c for c in configs if c.type.startswith("expect_column_values_")]
+    table_rules = [c for c in configs if c.type.startswith("expect_table_")]
+    other = [c.type for c in configs if not c.type.startswith(("expect_column_values_", "expect_table_"))]
+    if other:
+        raise ValueError(f"{suite.name}: {', '.join(other)} cannot be added up over chunks of partitions")
+
+    def part(rules: list) -> ExpectationSuite:
+        return ExpectationSuite(name=suite.name, meta=suite.meta, expectations=[c.to_domain_obj() for c in rules])
+
+    window = con.execute(f"select _partition_date from {RAW_SCHEMA}.{_quote(source.name)} "
+                         "where _partition_date = any(?)", [dates]).df()
+    table = validate_frame(window, part(table_rules), parameters, source=source.name, partitions=dates)
+    columns = suite_columns(suite)
+    per_chunk = [validate_frame(raw_frame(con, source, chunk, columns=columns), part(row_rules), parameters,
+                                source=source.name, partitions=chunk).results for chunk in chunks]
+    by_check = {o.check: o for o in table.results}
+    for outcomes in zip(*per_chunk, strict=True):
+        by_check[outcomes[0].check] = _added_up(list(outcomes))
+    outcomes = [by_check[c.meta["check"]] for c in configs]
+    return _validation_outcome(suite, source.name, dates, outcomes, table.parameters, table.row_count)
+
+
+def _added_up(parts: list[ExpectationOutcome]) -> ExpectationOutcome:
+    """One row rule's outcomes over chunks of a frame as the outcome over the whole frame."""
+    first = parts[0]
+    if all(p.skipped for p in parts):
+        return first
+
+    def total(field: str) -> int | None:
+        values = [getattr(p, field) for p in parts]
+        return None if all(v is None for v in values) else sum(v or 0 for v in values)
+
+    elements, unexpected, missing = total("element_count"), total("unexpected_count"), total("missing_count")
+    percent = None
+    if elements is not None and unexpected is not None:
+        counted = elements - (missing or 0)  # GX's percent of a rule other than not-null leaves NULLs out
+        percent = unexpected / counted * 100 if counted else None  # in the order GX computes it
+    errors = list(dict.fromkeys(p.exception for p in parts if p.exception))
+    return dataclasses.replace(
+        first,
+        success=all(p.success for p in parts),
+        observed_value=None if elements is None else f"{unexpected or 0} of {elements} rows unexpected",
+        element_count=elements,
+        unexpected_count=unexpected,
+        unexpected_percent=percent,
+        missing_count=missing,
+        samples=[v for p in parts for v in p.samples][:SAMPLE_SIZE],
+        sample_rows=[r for p in parts for r in p.sample_rows][:SAMPLE_SIZE],
+        exception="; ".join(errors) or None,
+    )
 
 
 # --------------------------------------------------------------------------------------------------- report

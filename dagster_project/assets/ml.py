@@ -60,9 +60,13 @@ def _md(frame: "pd.DataFrame") -> dg.MetadataValue:
 
 # -- text: masking, embeddings, topics, sentiment ---------------------------------------------------------------
 class TextInsightsConfig(dg.Config):
-    """Embedding model (a local sentence-transformers directory) and seed of the text models."""
+    """Embedding model (a local sentence-transformers directory), encoder and seed of the text models.
+
+    `embedding_encoder` is "transformer" (the model itself) or "static" (a token table distilled from it once
+    per warehouse: about 100 times faster, for millions of texts)."""
 
     embedding_model: str = os.environ.get("VOC360_EMBEDDING_MODEL", "")
+    embedding_encoder: str = os.environ.get("VOC360_EMBEDDING_ENCODER", "transformer")
     seed: int = 0
 
     def settings(self) -> "TextSettings":
@@ -71,7 +75,7 @@ class TextInsightsConfig(dg.Config):
 
         s = get_settings()
         model = Path(self.embedding_model) if self.embedding_model else default_model_path()
-        return TextSettings(s.warehouse_dir, s.ground_truth_dir, model, self.seed)
+        return TextSettings(s.warehouse_dir, s.ground_truth_dir, model, self.seed, self.embedding_encoder)
 
 
 def _with_tables(metadata: dict) -> dict:
@@ -90,10 +94,11 @@ _TEXT_SPEC = {"group_name": "ml", "kinds": {"python", "sentence-transformers", "
             TEXT_INSIGHTS,
             deps=[_FEEDBACK_TEXTS],
             description="One row per customer feedback text (int_feedback_texts), PII-masked, with its topic and "
-            "sentiment: masked with mask_pii, embedded with a local sentence-transformers model (cached by text "
-            "hash under <warehouse>/embeddings, so a text is embedded once ever; Chinese texts in a character "
-            "n-gram space), clustered into topics, and classified for sentiment by a model learnt from the ratings "
-            "and scores that come with texts. Table ml.text_insights.",
+            "sentiment: masked with mask_pii, embedded with a local sentence-transformers model or the static "
+            "table distilled from it (VOC360_EMBEDDING_ENCODER; cached by text hash under <warehouse>/embeddings, "
+            "so a text is embedded once ever; Chinese texts in a character n-gram space), clustered into topics, "
+            "and classified for sentiment by a model learnt from the ratings and scores that come with texts. "
+            "Table ml.text_insights.",
             metadata={"table": "ml.text_insights"},
             **_TEXT_SPEC,
         ),

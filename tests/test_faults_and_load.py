@@ -173,8 +173,10 @@ def test_twenty_analysts_query_through_the_build_and_its_publication_without_err
         seen = [o["build_id"] for o in report["observations"]]
         assert (seen[0], seen[-1]) == (outcome.reference_build, new_build)
         assert set(seen) == {outcome.reference_build, new_build}
-    # a lock held by the publication would show as a wait to open the database
+    # A lock held by the publication would make opening the database fail (DuckDB refuses rather than waits:
+    # the errors above) or hang. The bound only catches a hang: twenty analysts and a build share two cores,
+    # and opening takes over a second when other work loads them too.
     longest_open = max(o["connect_seconds"] for o in observations)
     print(f"{len(observations)} analyst observations; longest open {longest_open:.3f} s, longest observation "
           f"{max(o['seconds'] for o in observations):.3f} s")
-    assert longest_open < 1.0
+    assert longest_open < 10.0

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voc360.dbt_salt import set_salt
-from voc360.settings import PROJECT_ROOT
+from voc360.settings import PROJECT_ROOT, get_settings
 
 EXECUTABLE_MATERIALIZATIONS = {"table": "table", "incremental": "table", "view": "view"}
 
@@ -165,6 +165,7 @@ def run(database: Path, manifest_path: Path, context: dict) -> dict:
     started = time.perf_counter()
     with duckdb.connect(str(database)) as con:
         con.execute("set TimeZone = 'UTC'")
+        con.execute("set memory_limit = ?", [get_settings().duckdb_memory_limit])  # as the pipeline's connections
         set_salt(con)  # as the dbt profile's plugin does for dbt's connections
         for schema in sorted(written_schemas(manifest)):
             con.execute(f'create schema if not exists "{schema}"')

@@ -363,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         result["median"] = medians(reps)
         result["machine"]["load_average_last"] = [round(x, 2) for x in os.getloadavg()]
         result["status"] = ("failed" if any("failed" in r for r in reps)
-                            else "partial" if any("stopped" in r for r in reps) else "complete")
+                            else "partial" if any("stopped" in r for r in reps)
+                            else "running" if any("running" in r for r in reps) else "complete")
         (args.out / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
         (args.out / f"{stem}.md").write_text(render_markdown(result))
 

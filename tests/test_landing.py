@@ -169,3 +169,30 @@ def test_undecodable_line_is_quarantined_and_a_day_without_files_loads_nothing(c
     report = load_days(con, source, [DAY, DAY + dt.timedelta(days=1)], landing)
     assert (report.rows_read, report.rows_loaded, report.rows_rejected, report.files) == (2, 1, 1, 1)
     assert con.execute("select reason from raw_rejects.surveys").fetchone() == ("invalid UTF-8",)
+
+
+def test_a_window_landed_in_many_batches_holds_none_of_them_in_memory_before_it_commits(con, landing, monkeypatch):
+    import pyarrow as pa
+
+    from voc360 import landing as landing_module
+
+    days = [DAY + dt.timedelta(days=i) for i in range(4)]
+    for day in days:
+        rows = [f"R{day:%d}-{i},C{i},nps,{i % 11},{'words ' * 40},email,,,{day}T10:00:00Z" for i in range(500)]
+        write(landing, "surveys", day, "surveys.csv", "\n".join([SURVEY_HEADER, *rows]) + "\n")
+    monkeypatch.setattr(landing_module, "FLUSH_ROWS", 500)  # one batch per day
+    held = []
+    record = landing_module.record_conflicting_versions
+
+    def arrow_held_then_record(con, source, window):  # runs inside the transaction, after the last batch
+        held.append(pa.total_allocated_bytes())
+        return record(con, source, window)
+
+    monkeypatch.setattr(landing_module, "record_conflicting_versions", arrow_held_then_record)
+    before = pa.total_allocated_bytes()
+
+    report = load_days(con, load_registry().sources["surveys"], days, landing)
+
+    assert report.rows_loaded == 2000
+    one_batch = 500 * 40 * len("words ")
+    assert held[0] - before < one_batch, "the Arrow batches already written are still held by the connection"

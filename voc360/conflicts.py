@@ -49,12 +49,18 @@ def record_conflicting_versions(con: duckdb.DuckDBPyConnection, source: Source, 
         "or _partition_date = any(?) or kept_partition_date = any(?))",
         [source.name, days, days],
     )
+    # Only keys landed more than once can conflict: numbering the versions of those alone keeps the window
+    # small when a whole year is reloaded.
+    con.execute(
+        f"create or replace temp table repeated_keys as select {key} as record_key from {raw} "
+        f"where {key} in (select record_key from touched_keys) group by all having count(*) > 1"
+    )
     con.execute(
         f"""insert into {CONFLICTS_TABLE}
         with versions as (
             select *, {key} as record_key, row_number() over (partition by {key} order by {order}) as version
             from {raw}
-            where {key} in (select record_key from touched_keys)
+            where {key} in (select record_key from repeated_keys)
         ),
         compared as (
             select later.record_key, later._source_file, later._line_number, later._partition_date,
@@ -73,7 +79,7 @@ def record_conflicting_versions(con: duckdb.DuckDBPyConnection, source: Source, 
         where len(differing_columns) > 0""",
         [source.name],
     )
-    con.execute("drop table touched_keys")
+    con.execute("drop table touched_keys; drop table repeated_keys")
     return con.execute(
         f"select count(*) from {CONFLICTS_TABLE} where source = ? and _partition_date = any(?)", [source.name, days]
     ).fetchone()[0]

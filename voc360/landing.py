@@ -496,7 +496,9 @@ def _flush(con: duckdb.DuckDBPyConnection, source: Source, batch: list[ParsedFil
             rejects["reason"].append(reason)
             rejects["raw_record"].append(raw)
 
-    accepted = pa.table(
+    # Referenced by name in the SQL below (DuckDB's scan of Python variables): a view made by con.register would
+    # keep each Arrow batch alive until the landing transaction commits, a year of a large source in memory.
+    landing_batch = pa.table(
         {
             **{c: pa.array(arrays[c], pa.string()) for c in names},
             "_extra": pa.array(extra, pa.string()),
@@ -506,7 +508,7 @@ def _flush(con: duckdb.DuckDBPyConnection, source: Source, batch: list[ParsedFil
             "_raw_record": pa.array(raw_records, pa.string()),
         }
     )
-    parse_rejects = pa.table(
+    landing_parse_rejects = pa.table(
         {
             "_source_file": pa.array(rejects["_source_file"], pa.string()),
             "_line_number": pa.array(rejects["_line_number"], pa.int64()),
@@ -515,8 +517,6 @@ def _flush(con: duckdb.DuckDBPyConnection, source: Source, batch: list[ParsedFil
             "raw_record": pa.array(rejects["raw_record"], pa.string()),
         }
     )
-    con.register("landing_batch", accepted)
-    con.register("landing_parse_rejects", parse_rejects)
     try:
         con.execute(
             f"create or replace temp table landing_checked as "
@@ -543,8 +543,6 @@ def _flush(con: duckdb.DuckDBPyConnection, source: Source, batch: list[ParsedFil
         ).fetchall():
             counts[(day, reason)] += n
     finally:
-        con.unregister("landing_batch")
-        con.unregister("landing_parse_rejects")
         con.execute("drop table if exists landing_checked")
     return counts
 

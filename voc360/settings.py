@@ -26,6 +26,10 @@ ERASURE_TAG = "voc360/erasure"
 # Engines the dbt project and the pipeline run on: the dbt target of dbt/profiles.yml (VOC360_ENGINE).
 ENGINES = ("duckdb", "spark")
 
+# DuckDB's memory_limit for the warehouse connections of the pipeline and dbt (VOC360_DUCKDB_MEMORY_LIMIT):
+# beyond it DuckDB spills to disk, which leaves the Python steps room under the pipeline's 6 GiB.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+
 
 class Settings(BaseModel):
     landing_dir: Path
@@ -34,6 +38,7 @@ class Settings(BaseModel):
     start_date: dt.date
     pii_salt: str
     engine: str = "duckdb"
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @property
     def warehouse_path(self) -> Path:
@@ -73,6 +78,7 @@ class Settings(BaseModel):
         os.environ["VOC360_PARQUET_DIR"] = str(self.parquet_dir)
         os.environ["VOC360_SPARK_DIR"] = str(self.spark_dir)
         os.environ["VOC360_PII_SALT"] = self.pii_salt
+        os.environ["VOC360_DUCKDB_MEMORY_LIMIT"] = self.duckdb_memory_limit
 
 
 def _path(var: str, default: Path) -> Path:
@@ -91,6 +97,7 @@ def get_settings() -> Settings:
         ground_truth_dir=_path("VOC360_GROUND_TRUTH_DIR", PROJECT_ROOT / "ground_truth"),
         start_date=dt.date.fromisoformat(os.environ.get("VOC360_START_DATE", DEFAULT_START_DATE.isoformat())),
         pii_salt=os.environ.get("VOC360_PII_SALT", "voc360-sample-salt"),
+        duckdb_memory_limit=os.environ.get("VOC360_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
     )
     settings.export_env()
     return settings

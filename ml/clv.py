@@ -3,7 +3,7 @@
 The models are the published ones: Fader, Hardie and Lee (2005), "Counting your customers the easy way: an
 alternative to the Pareto/NBD model", and Fader, Hardie and Lee (2005) / Fader and Hardie (2013), "The
 Gamma-Gamma model of monetary value". Their likelihoods and conditional expectations are implemented here
-directly with scipy (maximum likelihood by L-BFGS-B on log-parameters).
+directly with scipy (maximum likelihood on log-parameters, see `_maximum_likelihood`).
 
 Why not the ``lifetimes`` package: its last release (0.11.3, 2020) still fits these parameters, but on
 import it sets a global pandas option (``mode.chained_assignment``) that pandas 3 deprecates and pandas 4
@@ -130,15 +130,24 @@ def fit_bgnbd(frequency, recency, T, *, unit_days: float = 7.0,
     if len(x) == 0:
         raise ValueError("fit_bgnbd needs at least one customer")
 
-    def nll(log_params):
+    def mean_nll(log_params):
         r, alpha, a, b = np.exp(log_params)
-        ll = _bgnbd_loglik_terms(r, alpha, a, b, x, t_x, T)
-        return -np.sum(ll)
+        return -np.mean(_bgnbd_loglik_terms(r, alpha, a, b, x, t_x, T))
 
-    res = minimize(nll, np.log(initial), method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9})
-    res = minimize(nll, res.x, method="Nelder-Mead", options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-12})
-    r, alpha, a, b = np.exp(res.x)
-    return BGNBDParams(float(r), float(alpha), float(a), float(b), float(-res.fun), unit_days)
+    log_params, loglik = _maximum_likelihood(mean_nll, initial, len(x))
+    r, alpha, a, b = np.exp(log_params)
+    return BGNBDParams(float(r), float(alpha), float(a), float(b), loglik, unit_days)
+
+
+def _maximum_likelihood(mean_nll, initial: tuple[float, ...], n: int) -> tuple[np.ndarray, float]:
+    """Log-parameters minimising a mean negative log-likelihood (L-BFGS-B, then Nelder-Mead from its end
+    point), and the total log-likelihood there. The mean rather than the sum keeps the tolerances meaningful at
+    any number of customers: a sum over 100,000 customers cannot change by 1e-12 in double precision, so the
+    simplex would run to its iteration cap."""
+    res = minimize(mean_nll, np.log(initial), method="L-BFGS-B",
+                   options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-12})
+    res = minimize(mean_nll, res.x, method="Nelder-Mead", options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-14})
+    return res.x, float(-res.fun * n)
 
 
 def probability_alive(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
@@ -182,16 +191,15 @@ def fit_gamma_gamma(frequency, monetary_value, *, initial: tuple[float, float, f
     if len(x) == 0:
         raise ValueError("fit_gamma_gamma needs customers with repeat purchases")
 
-    def nll(log_params):
+    def mean_nll(log_params):
         p, q, v = np.exp(log_params)
         ll = (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v) + (p * x - 1) * np.log(m)
               + (p * x) * np.log(x) - (p * x + q) * np.log(x * m + v))
-        return -np.sum(ll)
+        return -np.mean(ll)
 
-    res = minimize(nll, np.log(initial), method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9})
-    res = minimize(nll, res.x, method="Nelder-Mead", options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-12})
-    p, q, v = np.exp(res.x)
-    return GammaGammaParams(float(p), float(q), float(v), float(-res.fun))
+    log_params, loglik = _maximum_likelihood(mean_nll, initial, len(x))
+    p, q, v = np.exp(log_params)
+    return GammaGammaParams(float(p), float(q), float(v), loglik)
 
 
 def expected_average_value(params: GammaGammaParams, frequency, monetary_value) -> np.ndarray:

@@ -57,6 +57,19 @@ def test_bgnbd_reproduces_published_parameters(summary):
         assert getattr(params, name) == pytest.approx(value, rel=0.01), name
 
 
+def test_fits_at_any_number_of_customers_give_the_same_parameters(summary):
+    # 40 copies of CDNOW (94,280 customers, about the medium world) have the same maximum; the total
+    # log-likelihood is 40 times as large, which a tolerance on the sum would not reach.
+    copies = pd.concat([summary] * 40)
+    one, many = (fit_bgnbd(s["frequency"], s["recency"], s["T"]) for s in (summary, copies))
+    for name in PUBLISHED_BGNBD:
+        assert getattr(many, name) == pytest.approx(getattr(one, name), rel=1e-4), name
+    assert many.log_likelihood == pytest.approx(40 * one.log_likelihood, rel=1e-9)
+    gg_one, gg_many = (fit_gamma_gamma(s["frequency"], s["monetary_value"]) for s in (summary, copies))
+    for name in PUBLISHED_GG:
+        assert getattr(gg_many, name) == pytest.approx(getattr(gg_one, name), rel=1e-4), name
+
+
 def test_gamma_gamma_reproduces_published_parameters(summary):
     repeat = summary[summary["frequency"] > 0]
     params = fit_gamma_gamma(repeat["frequency"], repeat["monetary_value"])

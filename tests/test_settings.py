@@ -1,10 +1,13 @@
 """Settings reach the connections: DuckDB's memory limit (VOC360_DUCKDB_MEMORY_LIMIT) on the pipeline's and dbt's."""
 
+import re
 import subprocess
 import sys
 
 import yaml
 from conftest import PROJECT_ROOT
+
+from voc360.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 PROBE = """
 from dagster_project.resources import build_resources
@@ -25,4 +28,6 @@ def test_the_warehouse_resource_opens_duckdb_with_the_configured_memory_limit(tm
 def test_the_dbt_profile_takes_the_same_memory_limit():
     profile = yaml.safe_load((PROJECT_ROOT / "dbt" / "profiles.yml").read_text())
     settings = profile["voc360"]["outputs"]["duckdb"]["settings"]
-    assert "VOC360_DUCKDB_MEMORY_LIMIT" in settings["memory_limit"]
+    # settings exports the variable; the default serves dbt run by hand (MetricFlow) and must be the same
+    assert re.fullmatch(r"\{\{ env_var\('VOC360_DUCKDB_MEMORY_LIMIT', '(.+)'\) \}\}",
+                        settings["memory_limit"]).group(1) == DEFAULT_DUCKDB_MEMORY_LIMIT

@@ -27,7 +27,7 @@ ERASURE_TAG = "voc360/erasure"
 ENGINES = ("duckdb", "spark")
 
 # DuckDB's memory_limit for the warehouse connections of the pipeline and dbt (VOC360_DUCKDB_MEMORY_LIMIT):
-# beyond it DuckDB spills to disk, which leaves the Python steps room under the pipeline's 6 GiB.
+# beyond it DuckDB spills to disk instead of taking 80% of RAM beside the Python steps.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    rss_timeline: list[tuple[float, int]]  # (epoch seconds, tree RSS bytes), see PeakMemory
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -39,19 +41,37 @@ def tree_rss(proc: psutil.Process) -> int:
 
 
 class PeakMemory:
-    """Samples the RSS of a process tree in a thread (every `interval` seconds) and keeps the peak."""
+    """Samples the RSS of a process tree in a thread (every `interval` seconds): the peak, and a timeline of
+    (epoch seconds, bytes) to attribute memory to the Dagster steps, whose events carry epoch timestamps.
 
-    def __init__(self, pid: int, interval: float = 0.2):
+    The timeline keeps a sample only when it moves more than `resolution` bytes from the last one kept (long
+    steps hold a level for minutes), plus the last sample before such a move, so that a step starting in a flat
+    stretch still sees its level: any interval's peak is then that of every sample, to within `resolution`."""
+
+    def __init__(self, pid: int, interval: float = 0.2, resolution: int = 8 * 2**20):
         self.proc = psutil.Process(pid)
         self.interval = interval
+        self.resolution = resolution
         self.peak = 0
+        self.timeline: list[tuple[float, int]] = []
+        self._unkept: tuple[float, int] | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def record(self, at: float, rss: int) -> None:
+        self.peak = max(self.peak, rss)
+        if self.timeline and abs(rss - self.timeline[-1][1]) <= self.resolution:
+            self._unkept = (at, rss)
+            return
+        if self._unkept is not None:
+            self.timeline.append(self._unkept)
+            self._unkept = None
+        self.timeline.append((at, rss))
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.peak = max(self.peak, tree_rss(self.proc))
+                self.record(time.time(), tree_rss(self.proc))
             except psutil.NoSuchProcess:
                 return
             self._stop.wait(self.interval)
@@ -63,6 +83,25 @@ class PeakMemory:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        if self._unkept is not None:  # the timeline ends where the sampling did
+            self.timeline.append(self._unkept)
+            self._unkept = None
+
+
+def peak_rss_by_step(timeline: list[tuple[float, int]],
+                     intervals: dict[str, tuple[float, float]]) -> dict[str, int]:
+    """Each step's peak tree RSS: the highest sample within its [start, end] (epoch seconds), or, when none
+    falls within it (a step shorter than the sampling interval, or inside a stretch the timeline left out as
+    unchanged), the last sample before it: the level the tree held. Steps before the first sample are left out."""
+    times = [at for at, _ in timeline]
+    peaks = {}
+    for step, (start, end) in intervals.items():
+        first, after = bisect_left(times, start), bisect_right(times, end)
+        if first < after:
+            peaks[step] = max(rss for _, rss in timeline[first:after])
+        elif first > 0:
+            peaks[step] = timeline[first - 1][1]
+    return peaks
 
 
 def run_measured(command: list[str], *, env: dict[str, str], cwd: Path, deadline: float | None) -> Measured:
@@ -81,7 +120,8 @@ def run_measured(command: list[str], *, env: dict[str, str], cwd: Path, deadline
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             raise DeadlineExceeded(f"stopped after {time.perf_counter() - started:.0f}s: {' '.join(command[:4])}")
-    return Measured(time.perf_counter() - started, memory.peak, proc.returncode, stdout, stderr)
+    return Measured(time.perf_counter() - started, memory.peak, proc.returncode, stdout, stderr,
+                    memory.timeline)
 
 
 def cpu_model() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 GIB = 2**30
+PHASE_NAMES = {"full_build": "full build", "incremental": "incremental day"}
 
 # label, median key, scale factor for display, unit, target (operator, bound) or None
 SUMMARY = (
@@ -117,17 +118,29 @@ def render_markdown(result: dict) -> str:
                                                        else "" for k in ("read", "loaded", "rejected"))]
                       for s in sorted(set(generated) | raw)])]
 
-    steps = {}
+    steps, peaks = {}, {}
     for phase in ("full_build", "incremental"):
         for job in ("voc360_land", "voc360_transform"):
             for step, seconds in _per_name(median, f"{phase}.runs.{job}.steps.").items():
                 steps.setdefault(step, {})[phase] = seconds
+            for step, rss in _per_name(median, f"{phase}.runs.{job}.step_peak_rss_bytes.").items():
+                peaks.setdefault(phase, {})[step] = rss / GIB
     floor_steps = _per_name(median, "floor.steps.")
     if steps:
-        lines += ["", "Dagster steps (seconds from step start to success in the run's event log):", "",
-                  *_table(["step", "full build", "incremental day"], [
-                      [s, _fmt(t.get("full_build", 0)), _fmt(t["incremental"]) if "incremental" in t else ""]
+        # Results measured before steps had their own peak have no such columns rather than empty ones.
+        peak_phases = [phase for phase in ("full_build", "incremental") if phase in peaks]
+        header = ["step", "full build", "incremental day"] + [f"peak RSS, {PHASE_NAMES[p]} (GiB)" for p in peak_phases]
+        caption = "Dagster steps (seconds from step start to success in the run's event log" + (
+            "; peak RSS: the highest RSS of the build's process tree sampled between the two" if peak_phases else "")
+        lines += ["", caption + "):", "",
+                  *_table(header, [
+                      [s, _fmt(t.get("full_build", 0)), _fmt(t["incremental"]) if "incremental" in t else "",
+                       *(_fmt(peaks[p][s]) if s in peaks[p] else "" for p in peak_phases)]
                       for s, t in sorted(steps.items(), key=lambda kv: -kv[1].get("full_build", 0))])]
+        if peak_phases:
+            highest = {p: max(peaks[p], key=peaks[p].get) for p in peak_phases}
+            lines += ["", "Step with the highest peak RSS: " + "; ".join(
+                f"{PHASE_NAMES[p]} `{step}` {_fmt(peaks[p][step])} GiB" for p, step in highest.items())]
     models = _per_name(median, "full_build.dbt_models.")
     if models:
         incremental = _per_name(median, "incremental.dbt_models.")

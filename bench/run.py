@@ -130,7 +130,7 @@ def build(root: Path, env: dict, first: dt.date, last: dt.date, deadline: float 
     result = {"seconds": round(measured.seconds, 3), "peak_rss_bytes": measured.peak_rss_bytes, "build_id": build_id,
               "runs": {}, "dbt_models": {}, "dbt_tests_seconds_by_layer": {}}
     for record in runs:
-        summary = runlog.run_summary(instance, record)
+        summary = runlog.run_summary(instance, record, measured.rss_timeline)
         result["runs"][summary.pop("job")] = summary
         dbt = runlog.dbt_results(project / "dbt", record.dagster_run.run_id)
         result["dbt_models"].update(dbt["models"])

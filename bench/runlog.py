@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+from bench.measure import peak_rss_by_step
 from voc360.settings import BUILD_TAG
 
 
@@ -29,17 +30,17 @@ def _events(instance, run_id: str, *types) -> list:
     return [r.event_log_entry for r in records]
 
 
-def step_seconds(instance, run_id: str) -> dict[str, float]:
-    """Seconds from each step's start to its success or failure, in the run's event log."""
+def step_intervals(instance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Each step's start and its success or failure, in epoch seconds, from the run's event log."""
     from dagster import DagsterEventType as T
 
-    started, seconds = {}, {}
+    started, intervals = {}, {}
     for entry in _events(instance, run_id, T.STEP_START, T.STEP_SUCCESS, T.STEP_FAILURE):
         if entry.dagster_event.event_type == T.STEP_START:
             started[entry.step_key] = entry.timestamp
         elif entry.step_key in started:
-            seconds[entry.step_key] = round(entry.timestamp - started[entry.step_key], 3)
-    return seconds
+            intervals[entry.step_key] = (started[entry.step_key], entry.timestamp)
+    return intervals
 
 
 def materialization_metadata(instance, run_id: str, asset: str) -> dict:
@@ -54,14 +55,19 @@ def materialization_metadata(instance, run_id: str, asset: str) -> dict:
     return found
 
 
-def run_summary(instance, record) -> dict:
+def run_summary(instance, record, rss_timeline: list[tuple[float, int]] | None = None) -> dict:
+    """A run's status and times; given the RSS timeline of the process that ran it, each step's peak RSS too."""
     run = record.dagster_run
-    return {
+    intervals = step_intervals(instance, run.run_id)
+    summary = {
         "job": run.job_name,
         "status": run.status.value,
         "seconds": round(record.end_time - record.start_time, 3) if record.end_time and record.start_time else None,
-        "steps": step_seconds(instance, run.run_id),
+        "steps": {step: round(end - start, 3) for step, (start, end) in intervals.items()},
     }
+    if rss_timeline is not None:
+        summary["step_peak_rss_bytes"] = peak_rss_by_step(rss_timeline, intervals)
+    return summary
 
 
 def dbt_results(dbt_project_dir: Path, run_id: str, *, remove: bool = True) -> dict:

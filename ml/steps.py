@@ -10,6 +10,7 @@ Each step reads its inputs from the warehouse, calls the models of this package,
 before it is embedded, stored or logged: the clear text stays in the intermediate layer.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,25 +28,33 @@ from ml.embeddings import (
 )
 from ml.sentiment import SentimentModel, train_sentiment, weak_labels
 from ml.text import detect_script, mask_pii
-from ml.topics import OTHER_TOPIC, TopicRegistry, clustering_scores, fit_topics
+from ml.topics import OTHER_TOPIC, TopicRegistry, assign_topics, assignable, clustering_scores, fit_topics
 
 CHURN_HORIZON_DAYS = 90
 CLV_HORIZON_DAYS = 365
 
 
-def replace_table(con, table: str, frame: pd.DataFrame) -> int:
-    """Replace `ml.<table>` by the frame in one transaction (readers never see a half-written table)."""
-    con.execute("create schema if not exists ml")
-    con.register("_frame", frame)
+@contextmanager
+def transaction_with_frame(con, name: str, frame: pd.DataFrame):
+    """A transaction in which `frame` is the view `name`: committed when the block ends, rolled back if it
+    raises (readers never see half of what it writes)."""
+    con.register(name, frame)
     try:
         con.execute("begin transaction")
-        con.execute(f"create or replace table ml.{table} as select * from _frame")
+        yield
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     finally:
-        con.unregister("_frame")
+        con.unregister(name)
+
+
+def replace_table(con, table: str, frame: pd.DataFrame) -> int:
+    """Replace `ml.<table>` by the frame in one transaction."""
+    con.execute("create schema if not exists ml")
+    with transaction_with_frame(con, "_frame", frame):
+        con.execute(f"create or replace table ml.{table} as select * from _frame")
     return len(frame)
 
 
@@ -110,7 +119,7 @@ def _sentiment(masked: list[str], labels: pd.Series, encoder, cache, settings: T
     """Train the sentiment model on the weak labels and apply it; returns per-text sentiment and metadata.
 
     With too few rated texts to learn from (a world of a few days), the model of the last run that had enough
-    is applied; with none, sentiment stays unknown (null) and the metadata says why."""
+    is applied (`_saved_sentiment`)."""
     rated = labels.dropna()
     metadata: dict = {"sentiment_weak_labels": {k: int(v) for k, v in rated.value_counts().sort_index().items()}}
     if len(rated) >= MIN_SENTIMENT_LABELS and rated.nunique() >= 2:
@@ -119,14 +128,21 @@ def _sentiment(masked: list[str], labels: pd.Series, encoder, cache, settings: T
         metadata.update({"sentiment_model": "trained", "sentiment_heldout_accuracy": metrics["accuracy"],
                          "sentiment_heldout_macro_f1": metrics["macro_f1"]})
         return model.predict(masked, encoder, cache), metadata
+    sentiment, applied = _saved_sentiment(masked, encoder, cache, settings)
+    rated_counts = f"{len(rated)} rated texts in {rated.nunique()} class(es)"
+    metadata["sentiment_model"] = (f"saved model applied ({rated_counts})" if applied else
+                                   f"not trained: {rated_counts}; need {MIN_SENTIMENT_LABELS} in two classes")
+    return sentiment, metadata
+
+
+def _saved_sentiment(masked: list[str], encoder, cache, settings: TextSettings) -> tuple[pd.DataFrame, bool]:
+    """The saved sentiment model applied to the texts, and whether there was one for this encoder; without one,
+    sentiment stays unknown (null)."""
     if settings.sentiment_model_path.exists():
         model = SentimentModel.load(settings.sentiment_model_path)
         if model.encoder_model_id == encoder.model_id:
-            metadata["sentiment_model"] = f"reused ({len(rated)} rated texts in {rated.nunique()} class(es))"
-            return model.predict(masked, encoder, cache), metadata
-    metadata["sentiment_model"] = (f"not trained: {len(rated)} rated texts in {rated.nunique()} class(es); "
-                                   f"need {MIN_SENTIMENT_LABELS} in two classes")
-    return pd.DataFrame({"sentiment": [None] * len(masked), "score": [float("nan")] * len(masked)}), metadata
+            return model.predict(masked, encoder, cache), True
+    return pd.DataFrame({"sentiment": [None] * len(masked), "score": [float("nan")] * len(masked)}), False
 
 
 def text_encoder(settings: TextSettings, masked: list[str], cache: EmbeddingCache):
@@ -137,22 +153,141 @@ def text_encoder(settings: TextSettings, masked: list[str], cache: EmbeddingCach
     teacher = SentenceTransformerEncoder(settings.model_path)
     if settings.encoder == "transformer":
         return teacher
-    kept = sorted(settings.static_model_dir.glob(f"{static_model_name(teacher)}-refined*.npz"))
+    kept = _kept_static_tables(settings, teacher)
     path = kept[0] if kept else distill_static_model(settings.static_model_dir, teacher=teacher, corpus=masked,
                                                      cache=cache, seed=settings.seed)
     return StaticEmbeddingEncoder.load(path)
 
 
-def text_insights(con, settings: TextSettings) -> dict:
-    """Mask, embed (cached), fit topics (registry), train and apply sentiment; write ml.text_insights and
-    ml.topics. Returns the metadata of the run."""
-    texts = con.execute(
-        "select text_id, person_id, source, channel, created_at, created_date, text, review_rating, nps_score, "
-        "csat_score from intermediate.int_feedback_texts order by text_id"
-    ).df()
-    clear = texts.pop("text").tolist()
+def _kept_static_tables(settings: TextSettings, teacher: SentenceTransformerEncoder) -> list[Path]:
+    return sorted(settings.static_model_dir.glob(f"{static_model_name(teacher)}-refined*.npz"))
+
+
+# Topics and the sentiment model are refitted on every text when the corpus has moved on: after
+# REFIT_AFTER_DAYS days of texts newer than the last fit, or once the texts classified since the fit reach
+# REFIT_AFTER_SHARE of those it was fitted on. In between, a run masks, embeds and classifies only the texts
+# that are new or changed, by the registered topics and the saved sentiment model: a day costs seconds rather
+# than a refit of the whole history, and a topic that emerges is found at the next refit, within a week.
+REFIT_AFTER_DAYS = 7
+REFIT_AFTER_SHARE = 0.05
+# How a text got its topic (ml.text_insights.topic_assignment).
+ASSIGNED_BY_FIT, ASSIGNED_BY_NEAREST_TOPIC = "fit", "nearest topic"
+FEEDBACK_COLUMNS = ("text_id, person_id, source, channel, created_at, created_date, text, review_rating, "
+                    "nps_score, csat_score")
+
+
+def _content_md5(alias: str) -> str:
+    """SQL: a digest of what the text step reads from a feedback text; a text whose digest changed is new."""
+    parts = [f"coalesce(cast({alias}.{c} as varchar), '')" for c in ("text", "review_rating", "nps_score",
+                                                                       "csat_score")]
+    return f"md5(concat_ws(chr(31), {', '.join(parts)}))"
+
+
+CHANGED_TEXTS = f"""
+    select {', '.join(f'f.{c.strip()}' for c in FEEDBACK_COLUMNS.split(','))}, {_content_md5('f')} as content_md5
+    from intermediate.int_feedback_texts as f
+    left join ml.text_insights as t using (text_id)
+    where t.text_id is null or t.content_md5 is distinct from {_content_md5('f')}
+    order by f.text_id
+"""
+
+
+def text_insights(con, settings: TextSettings, *, refit: bool = False) -> dict:
+    """Masked text, topic and sentiment of every feedback text: ml.text_insights and ml.topics.
+
+    Refits the topics (registry) and the sentiment model on every text when asked, on the first run and when
+    the corpus has moved on (see REFIT_AFTER_DAYS); otherwise classifies only new and changed texts and removes
+    those gone from int_feedback_texts. Returns the metadata of the run."""
+    reason = "asked" if refit else _refit_reason(con, settings)
+    metadata = None
+    if reason is None:
+        metadata, reason = _classify_changed_texts(con, settings)
+    if metadata is None:
+        metadata = _refit_texts(con, settings, reason)
+    metadata.update(_corpus_metadata(con, settings.ground_truth_dir))
+    return metadata
+
+
+def _refit_reason(con, settings: TextSettings) -> str | None:
+    """Why this run must refit on every text (None: new and changed texts can be classified on their own)."""
+    columns = {c for (c,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'ml' "
+        "and table_name = 'text_insights'").fetchall()}
+    if not columns:
+        return "first run"
+    if not {"content_md5", "topic_assignment"} <= columns:
+        return "ml.text_insights was written before texts were classified incrementally"
+    if not settings.registry_path.exists():
+        return "no topic registry"
+    teacher = SentenceTransformerEncoder(settings.model_path)
+    if settings.encoder == "static" and not _kept_static_tables(settings, teacher):
+        return "no static table distilled yet"
+    fitted, classified_since, last_fit_day = con.execute(
+        f"select count(*) filter (where topic_assignment = '{ASSIGNED_BY_FIT}'), "
+        f"count(*) filter (where topic_assignment = '{ASSIGNED_BY_NEAREST_TOPIC}'), "
+        f"cast(max(created_date) filter (where topic_assignment = '{ASSIGNED_BY_FIT}') as date) "
+        "from ml.text_insights"
+    ).fetchone()
+    if not fitted:
+        return "no text of the last fit is left"
+    changed, newest_day = con.execute(
+        f"select count(*), cast(max(created_date) as date) from ({CHANGED_TEXTS})").fetchone()
+    if newest_day is not None and (newest_day - last_fit_day).days >= REFIT_AFTER_DAYS:
+        return f"texts up to {newest_day}, {(newest_day - last_fit_day).days} days after the last fit's newest"
+    if classified_since + changed >= REFIT_AFTER_SHARE * fitted:
+        return (f"{classified_since + changed} texts new since the last fit, "
+                f"{REFIT_AFTER_SHARE:.0%} of the {fitted} it was fitted on")
+    return None
+
+
+def _masked(clear: list[str]) -> tuple[list[str], list[str]]:
     masked = [mask_pii(t) for t in clear]
-    scripts = [detect_script(t) for t in masked]
+    return masked, [detect_script(t) for t in masked]
+
+
+def _insight_rows(texts: pd.DataFrame, masked: list[str], scripts: list[str], assignments: pd.DataFrame,
+                  registry: TopicRegistry, sentiment: pd.DataFrame, labels: pd.Series, assigned_by: str
+                  ) -> pd.DataFrame:
+    """Rows of ml.text_insights for `texts` (columns of int_feedback_texts and content_md5), in order."""
+    topic_labels = {int(t["topic_id"]): t["label"] for t in registry.topics}
+    rows = pd.DataFrame({
+        "text_id": texts["text_id"],
+        "person_id": texts["person_id"],
+        "source": texts["source"],
+        "channel": texts["channel"],
+        "created_at": texts["created_at"],
+        "created_date": texts["created_date"],
+        "masked_text": masked,
+        "script": scripts,
+        "topic_id": assignments["topic_id"].astype("int64").to_numpy(),
+        "topic_similarity": assignments["similarity"].astype("float64").to_numpy(),
+        "sentiment": sentiment["sentiment"].to_numpy(),
+        "sentiment_score": sentiment["score"].astype("float64").round(6).to_numpy(),
+        "weak_label": labels.astype("object").where(labels.notna(), None).to_numpy(),
+    })
+    rows["topic_label"] = rows["topic_id"].map(topic_labels).fillna("other")
+    rows["topic_assignment"] = assigned_by
+    rows["content_md5"] = texts["content_md5"].to_numpy()
+    return rows
+
+
+def _embedding_metadata(spaces: dict, encoder) -> dict:
+    main = spaces.get("main", {}).get("embedding", {})
+    return {
+        "embedded_new": int(main.get("embedded_new", 0)),
+        "embedded_from_cache": int(main.get("from_cache", 0)),
+        "embedding_texts_per_second": main.get("texts_per_second"),
+        "embedding_seconds": main.get("seconds"),
+        "embedding_model": encoder.model_id,
+    }
+
+
+def _refit_texts(con, settings: TextSettings, reason: str) -> dict:
+    """Mask, embed (cached), fit topics (registry), train and apply sentiment on every text."""
+    texts = con.execute(f"select {FEEDBACK_COLUMNS}, {_content_md5('f')} as content_md5 "
+                        "from intermediate.int_feedback_texts as f order by text_id").df()
+    clear = texts.pop("text").tolist()
+    masked, scripts = _masked(clear)
 
     cache = EmbeddingCache(settings.embeddings_dir)
     encoder = text_encoder(settings, masked, cache)
@@ -165,62 +300,116 @@ def text_insights(con, settings: TextSettings) -> dict:
 
     labels = weak_labels(texts, stars_col="review_rating", nps_col="nps_score", csat_col="csat_score")
     sentiment, sentiment_metadata = _sentiment(masked, labels, encoder, cache, settings)
+    insights = _insight_rows(texts, masked, scripts, fit.assignments, fit.registry, sentiment, labels,
+                             ASSIGNED_BY_FIT)
+    replace_table(con, "text_insights", insights)
+    topics = _write_topics(con, fit.registry)
+    return {
+        "topic_mode": f"refit on every text ({reason})",
+        "texts_classified": len(insights),
+        **_embedding_metadata(fit.stats["spaces"], encoder),
+        "scripts": {k: int(v) for k, v in pd.Series(scripts).value_counts().items()},
+        "topic_seconds": fit.stats["seconds"],
+        "topic_table": topics,
+        **sentiment_metadata,
+        "texts_with_pii_masked": int(sum(m != t for m, t in zip(masked, clear, strict=True))),
+    }
 
-    labels_by_id = {int(t["topic_id"]): t["label"] for t in fit.registry.topics}
-    insights = pd.DataFrame({
-        "text_id": texts["text_id"],
-        "person_id": texts["person_id"],
-        "source": texts["source"],
-        "channel": texts["channel"],
-        "created_at": texts["created_at"],
-        "created_date": texts["created_date"],
-        "masked_text": masked,
-        "script": scripts,
-        "topic_id": fit.assignments["topic_id"].astype("int64").to_numpy(),
-        "topic_similarity": fit.assignments["similarity"].astype("float64").to_numpy(),
-        "sentiment": sentiment["sentiment"].to_numpy(),
-        "sentiment_score": sentiment["score"].astype("float64").round(6).to_numpy(),
-        "weak_label": labels.astype("object").where(labels.notna(), None).to_numpy(),
-    })
-    insights["topic_label"] = insights["topic_id"].map(labels_by_id).fillna("other")
-    topics = fit.registry.to_frame()
+
+def _classify_changed_texts(con, settings: TextSettings) -> tuple[dict | None, str | None]:
+    """Classify new and changed texts by the registered topics and the saved sentiment model, remove texts gone
+    from int_feedback_texts and carry over the person and channel of the others. Returns the metadata, or
+    why the texts need a refit instead (nothing is written then)."""
+    texts = con.execute(CHANGED_TEXTS).df()
+    clear = texts.pop("text").tolist()
+    masked, scripts = _masked(clear)
+    cache = EmbeddingCache(settings.embeddings_dir)
+    encoder = text_encoder(settings, masked, cache)
+    registry = TopicRegistry.load(settings.registry_path)
+    reason = assignable(registry, encoder.model_id)
+    if reason is not None:
+        return None, reason
+    zh_encoder = CharNgramEncoder.load(settings.zh_encoder_path) if settings.zh_encoder_path.exists() else None
+    assignment = assign_topics(masked, encoder, cache, registry, zh_encoder)
+    if assignment.refit_reason is not None:
+        return None, assignment.refit_reason
+    sentiment, applied = _saved_sentiment(masked, encoder, cache, settings)
+    labels = weak_labels(texts, stars_col="review_rating", nps_col="nps_score", csat_col="csat_score")
+    insights = _insight_rows(texts, masked, scripts, assignment.assignments, registry, sentiment, labels,
+                             ASSIGNED_BY_NEAREST_TOPIC)
+    removed = _merge_insights(con, insights)
+    topics = _write_topics(con, registry)
+    return {
+        "topic_mode": "new and changed texts joined the registered topics",
+        "texts_classified": len(insights),
+        "texts_removed": removed,
+        **_embedding_metadata(assignment.stats["spaces"], encoder),
+        "scripts": {k: int(v) for k, v in pd.Series(scripts, dtype=object).value_counts().items()},
+        "topic_seconds": assignment.stats["seconds"],
+        "topic_table": topics,
+        "sentiment_model": "saved model applied" if applied else f"no saved model for {encoder.model_id}",
+        "texts_with_pii_masked": int(sum(m != t for m, t in zip(masked, clear, strict=True))),
+    }, None
+
+
+def _merge_insights(con, insights: pd.DataFrame) -> int:
+    """In one transaction: drop the rows of texts gone from int_feedback_texts and of changed texts, insert
+    `insights`, and update the person and channel columns of the others (identities are resolved anew on
+    every build). Returns how many texts were gone."""
+    with transaction_with_frame(con, "_changed_insights", insights):
+        removed = con.execute(
+            "delete from ml.text_insights as t where not exists "
+            "(select 1 from intermediate.int_feedback_texts as f where f.text_id = t.text_id)").fetchone()[0]
+        con.execute("delete from ml.text_insights where text_id in (select text_id from _changed_insights)")
+        con.execute("insert into ml.text_insights by name select * from _changed_insights")
+        con.execute("""
+            update ml.text_insights as t
+            set person_id = f.person_id, source = f.source, channel = f.channel, created_at = f.created_at,
+                created_date = f.created_date
+            from intermediate.int_feedback_texts as f
+            where f.text_id = t.text_id
+              and (t.person_id, t.source, t.channel, t.created_at, t.created_date)
+                  is distinct from (f.person_id, f.source, f.channel, f.created_at, f.created_date)
+        """)
+    return int(removed)
+
+
+def _write_topics(con, registry: TopicRegistry) -> pd.DataFrame:
+    """ml.topics from the registry, with "other" as a row of its own (every topic_id of ml.text_insights has
+    its row); returns the active topics for the run's metadata."""
+    topics = registry.to_frame()
     topics = topics.assign(
         topic_id=topics["topic_id"].astype("int64"),
         size=topics["size"].astype("int64"),
         retired=topics["retired"].astype(bool),
     )[["topic_id", "space", "label", "keywords", "size", "retired", "first_version", "last_version", "model_id"]]
-    # "other" is a row too, so every topic_id of ml.text_insights has its row in ml.topics
+    other_size = con.execute(f"select count(*) from ml.text_insights where topic_id = {OTHER_TOPIC}").fetchone()[0]
     other = pd.DataFrame([{"topic_id": OTHER_TOPIC, "space": "all", "label": "other", "keywords": "[]",
-                           "size": int((insights["topic_id"] == OTHER_TOPIC).sum()), "retired": False,
-                           "first_version": None, "last_version": fit.registry.version, "model_id": None}])
+                           "size": int(other_size), "retired": False,
+                           "first_version": None, "last_version": registry.version, "model_id": None}])
     topics = pd.concat([other, topics], ignore_index=True)
-    replace_table(con, "text_insights", insights)
     replace_table(con, "topics", topics)
+    return topics.drop(columns=["model_id"]).query("not retired").head(40)
 
-    embedding = {space: s["embedding"] for space, s in fit.stats["spaces"].items()}
-    main = embedding.get("main", {})
+
+def _corpus_metadata(con, truth_dir: Path) -> dict:
+    """What ml.text_insights holds after the run, and its agreement with the generator's truth when there is
+    one (the sample world)."""
+    insights = con.execute("select text_id, topic_id, sentiment from ml.text_insights").df()
+    registry_version, topics, retired = con.execute(
+        "select max(last_version), count(*) filter (where not retired and topic_id >= 0), "
+        "count(*) filter (where retired) from ml.topics").fetchone()
     metadata: dict = {
         "texts": len(insights),
-        "embedded_new": int(main.get("embedded_new", 0)),
-        "embedded_from_cache": int(main.get("from_cache", 0)),
-        "embedding_texts_per_second": main.get("texts_per_second"),
-        "embedding_seconds": main.get("seconds"),
-        "embedding_model": encoder.model_id,
-        "scripts": {k: int(v) for k, v in pd.Series(scripts).value_counts().items()},
-        "topics": int(fit.stats["topics"]),
-        "other_share": fit.stats["other_share"],
-        "registry_version": fit.registry.version,
-        "retired_topics": fit.stats["retired_topics"],
-        "topic_seconds": fit.stats["seconds"],
-        "topic_table": topics.drop(columns=["model_id"]).query("not retired").head(40),
-        **sentiment_metadata,
+        "topics": int(topics),
+        "other_share": round(float((insights["topic_id"] == OTHER_TOPIC).mean()), 4) if len(insights) else 0.0,
+        "registry_version": int(registry_version),
+        "retired_topics": int(retired),
         "sentiment_distribution": {k: int(v) for k, v in insights["sentiment"].value_counts().items()},
-        "texts_with_pii_masked": int(sum(m != t for m, t in zip(masked, clear, strict=True))),
     }
-    truth = planted_topics(settings.ground_truth_dir)
+    truth = planted_topics(truth_dir)
     if truth is not None:
-        joined = insights[["text_id", "topic_id", "sentiment"]].join(
-            truth.rename(columns={"sentiment": "sentiment_true"}), on="text_id")
+        joined = insights.join(truth.rename(columns={"sentiment": "sentiment_true"}), on="text_id")
         joined = joined[joined["topic"].notna()]
         scores = clustering_scores(joined["topic"], joined["topic_id"])
         # "other" is the generator's chatter (thanks, greetings, questions on colours): no topic to recover

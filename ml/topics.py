@@ -31,6 +31,13 @@ keeps its id (a retired one comes back), an unmatched cluster gets a new id, an 
 retired (kept, flagged). When the space itself has changed (another model, or a refitted Chinese space, so
 centroids are not comparable), clusters are matched by the cosine similarity of their c-TF-IDF keyword
 weights instead. It persists as JSON (`save` / `load`) and as a table (`to_frame`).
+
+Between refits
+--------------
+`assign_topics` gives new texts the topics of the registry without clustering again: a text joins the
+nearest active topic of its space when it is at least as close to the centroid as 95% of the topic's own
+members were at the fit (the topic's ``assign_similarity``), and "other" otherwise. A space with no
+registered topic (the first Chinese texts, another model) cannot be assigned: the caller refits.
 """
 
 from __future__ import annotations
@@ -72,10 +79,14 @@ __all__ = [
     "TopicRegistry",
     "TopicFit",
     "fit_topics",
+    "TopicAssignment",
+    "assign_topics",
     "clustering_scores",
 ]
 
 OTHER_TOPIC = -1
+# A topic's members at its fit: the share that a text assigned later must be at least as similar as.
+ASSIGN_MEMBER_QUANTILE = 0.05
 
 
 # -- clustering ----------------------------------------------------------------------------------------------
@@ -356,10 +367,12 @@ class TopicRegistry:
         sizes: Sequence[int],
         *,
         version: int | None = None,
+        assign_similarities: Sequence[float] | None = None,
     ) -> list[int]:
         """Register the clusters of one space from one fit; returns the topic id of each cluster, in order.
 
         Call once per space per fit, with the same `version` for all spaces of one fit (default: the next).
+        `assign_similarities`: per cluster, the similarity a later text needs to join it (`assign_topics`).
         """
         from scipy.optimize import linear_sum_assignment
 
@@ -395,6 +408,9 @@ class TopicRegistry:
                 "keywords": [[t, float(w)] for t, w in keywords[i]],
                 "centroid": [round(float(v), 6) for v in centroids[i]],
                 "size": int(size),
+                # lowered by a margin: against the centroid as stored (6 decimals) a member must still clear it
+                "assign_similarity": None if assign_similarities is None else
+                round(float(assign_similarities[i]) - 1e-4, 6),
                 "last_version": version,
                 "retired": False,
                 "retired_version": None,
@@ -505,14 +521,17 @@ def fit_topics(
         language = "zh" if space.space == ZH_SPACE else None
         keywords = ctfidf_keywords(space_texts, clustering.labels, language=language, top_n=top_n_keywords)
         sizes = np.bincount(clustering.labels[clustering.labels >= 0], minlength=clustering.k)
-        ids = registry.update(space.space, space.model_id, clustering.centroids,
-                              [keywords.get(c, []) for c in range(clustering.k)], sizes.tolist(), version=version)
-        id_map = np.array(ids + [OTHER_TOPIC], dtype=np.int64)  # index -1 maps to OTHER_TOPIC
-        topic_ids[space.index] = id_map[clustering.labels]
         member = clustering.labels >= 0
         sims = np.full(len(space.index), np.nan, dtype=np.float32)
         if member.any():
             sims[member] = np.einsum("ij,ij->i", space.vectors[member], clustering.centroids[clustering.labels[member]])
+        assign_similarities = [float(np.quantile(sims[clustering.labels == c], ASSIGN_MEMBER_QUANTILE))
+                               for c in range(clustering.k)]
+        ids = registry.update(space.space, space.model_id, clustering.centroids,
+                              [keywords.get(c, []) for c in range(clustering.k)], sizes.tolist(), version=version,
+                              assign_similarities=assign_similarities)
+        id_map = np.array(ids + [OTHER_TOPIC], dtype=np.int64)  # index -1 maps to OTHER_TOPIC
+        topic_ids[space.index] = id_map[clustering.labels]
         similarity[space.index] = sims
         space_of[space.index] = space.space
         for c, tid in enumerate(ids):
@@ -535,3 +554,64 @@ def fit_topics(
         "seconds": round(time.perf_counter() - t0, 3),
     })
     return TopicFit(assignments, topics.sort_values("topic_id").reset_index(drop=True), registry, used_zh, stats)
+
+
+@dataclass
+class TopicAssignment:
+    """Result of `assign_topics`: ``assignments`` as in `TopicFit` (one row per text, in input order), the
+    per-space embedding stats, and why the texts could not be assigned (None when they were)."""
+
+    assignments: pd.DataFrame
+    stats: dict
+    refit_reason: str | None = None
+
+
+def assignable(registry: TopicRegistry, model_id: str) -> str | None:
+    """Why the registry cannot assign texts embedded by `model_id` (None when it can): no active topic of
+    that model, or topics fitted before assignment thresholds were recorded."""
+    main = [t for t in registry.active() if t["space"] != ZH_SPACE]
+    if not main or any(t["model_id"] != model_id for t in main):
+        return f"the registry has no topics of {model_id}"
+    if any(t.get("assign_similarity") is None for t in registry.active()):
+        return "the registry's topics have no assignment thresholds"
+    return None
+
+
+def assign_topics(
+    texts: Iterable[str | None],
+    encoder: Encoder,
+    cache: EmbeddingCache | None,
+    registry: TopicRegistry,
+    zh_encoder: CharNgramEncoder | None = None,
+) -> TopicAssignment:
+    """Give texts the registered topics without refitting (module docstring, "Between refits").
+
+    `texts` should be PII-masked already. The registry is not changed."""
+    t0 = time.perf_counter()
+    items = ["" if t is None else str(t) for t in texts]
+    topic_ids = np.full(len(items), OTHER_TOPIC, dtype=np.int64)
+    similarity = np.full(len(items), np.nan, dtype=np.float32)
+    space_of = np.array([""] * len(items), dtype=object)
+    stats: dict = {"spaces": {}}
+    spaces, _ = embed_corpus(items, encoder, cache, zh_encoder=zh_encoder) if items else ([], None)
+    for space in spaces:
+        topics = [t for t in registry.active(space.space) if t["model_id"] == space.model_id]
+        if not topics:
+            return TopicAssignment(pd.DataFrame(), stats, f"no registered topic in the {space.space} space of "
+                                                          f"{space.model_id}")
+        centroids = l2_normalize(np.asarray([t["centroid"] for t in topics], dtype=np.float32))
+        sims = space.vectors @ centroids.T
+        nearest = sims.argmax(axis=1)
+        nearest_sim = sims[np.arange(len(nearest)), nearest]
+        joins = nearest_sim >= np.array([t["assign_similarity"] for t in topics], dtype=np.float32)[nearest]
+        ids = np.array([t["topic_id"] for t in topics], dtype=np.int64)
+        topic_ids[space.index] = np.where(joins, ids[nearest], OTHER_TOPIC)
+        similarity[space.index] = np.where(joins, nearest_sim, np.nan)
+        space_of[space.index] = space.space
+        stats["spaces"][space.space] = {"texts": len(space.index), "joined_a_topic": int(joins.sum()),
+                                        "model_id": space.model_id, "embedding": space.stats}
+    assignments = pd.DataFrame({
+        "position": np.arange(len(items)), "topic_id": topic_ids, "space": space_of, "similarity": similarity,
+    })
+    stats["seconds"] = round(time.perf_counter() - t0, 3)
+    return TopicAssignment(assignments, stats)

@@ -1,11 +1,16 @@
-"""The benchmark harness's own logic: the engine floor's order, medians over repetitions, the target verdicts."""
+"""The benchmark harness's own logic: the engine floor's order, medians over repetitions, the target verdicts,
+peak memory per Dagster step."""
 
 import json
+import os
 
+import dagster as dg
 import pytest
 
+from bench import runlog
 from bench.floor import PYTHON_STEPS, PythonStep, plan
-from bench.report import render_markdown
+from bench.measure import PeakMemory, peak_rss_by_step
+from bench.report import GIB, render_markdown
 from bench.run import medians
 from voc360.settings import DBT_PROJECT_DIR
 
@@ -80,17 +85,109 @@ def test_medians_over_repetitions_take_each_measure_where_it_was_measured():
     assert result == {"full_build.seconds": 20.0, "full_build.runs.land.seconds": 5.0}
 
 
-def test_report_marks_targets_met_and_missed():
-    result = {
+def _result(median: dict, repetitions: list[dict] | None = None) -> dict:
+    return {
         "scale": "small", "customers": 10, "days": 2, "command": "python -m bench.run", "started_at": "now",
         "status": "complete", "git": {"commit": "0" * 40, "dirty_files": 0},
         "machine": {"cpu_model": "cpu", "logical_cores": 2, "ram_gib": 4, "load_average_at_start": [0, 0, 0]},
-        "repetitions": [{"repetition": 1}],
-        "median": {"ratios.transform_excl_embeddings_over_floor_excl_embeddings": 2.0,
-                   "definitions_load.import_seconds": 1.2},
+        "repetitions": repetitions or [{"repetition": 1}], "median": median,
     }
-    text = render_markdown(result)
+
+
+def test_report_marks_targets_met_and_missed():
+    text = render_markdown(_result({"ratios.transform_excl_embeddings_over_floor_excl_embeddings": 2.0,
+                                    "definitions_load.import_seconds": 1.2}))
     ratio_row = next(line for line in text.splitlines() if "both excluding embeddings" in line)
     load_row = next(line for line in text.splitlines() if "definitions load (import" in line)
     assert "**missed**" in ratio_row
     assert "met" in load_row and "missed" not in load_row
+
+
+# -- peak memory per Dagster step -----------------------------------------------------------------------------------
+def test_a_memory_spike_goes_to_the_step_it_falls_in_not_the_one_before():
+    timeline = [(100.0, 1 * GIB), (105.0, 2 * GIB), (111.0, 2 * GIB), (115.0, 5 * GIB), (119.0, 1 * GIB)]
+    peaks = peak_rss_by_step(timeline, {"a": (100.0, 110.0), "b": (110.5, 120.0)})
+    assert peaks == {"a": 2 * GIB, "b": 5 * GIB}
+
+
+def test_a_step_without_samples_gets_the_level_before_it_and_a_step_before_any_sample_is_left_out():
+    timeline = [(100.0, 3 * GIB), (100.2, 4 * GIB), (100.4, 1 * GIB)]
+    peaks = peak_rss_by_step(timeline, {"early": (90.0, 99.0), "short": (100.25, 100.3), "after": (101.0, 102.0)})
+    assert peaks == {"short": 4 * GIB, "after": 1 * GIB}
+
+
+def test_the_kept_timeline_gives_every_step_the_peak_of_all_samples():
+    memory = PeakMemory(os.getpid(), resolution=8 * 2**20)
+    samples = []
+    for i in range(2_000):  # levels held for a while, with jitter under the resolution, then jumps up and down
+        level = (1 + (i // 150) % 5) * GIB if i % 400 < 390 else 6 * GIB
+        samples.append((i * 0.2, level + (i * 7919 % 5) * 2**20))
+    for at, rss in samples:
+        memory.record(at, rss)
+    assert len(memory.timeline) < len(samples) / 5
+    assert memory.peak == max(rss for _, rss in samples)
+    # Every interval on a grid, including those that start in a held level and end after it drops.
+    intervals = {f"{s}-{s + d}": (s * 0.1, (s + d) * 0.1) for s in range(0, 4_000, 13) for d in (1, 7, 40, 333)}
+    kept, every = peak_rss_by_step(memory.timeline, intervals), peak_rss_by_step(samples, intervals)
+    assert kept.keys() == every.keys() == intervals.keys()
+    assert all(abs(kept[step] - every[step]) <= memory.resolution for step in intervals)
+    # A level held up to just before a drop: its last sample is kept, so a step starting late in it sees it.
+    drop = next(i for i in range(1, len(samples)) if samples[i][1] < samples[i - 1][1] - GIB)
+    late_start = samples[drop - 1][0] - 0.1
+    assert peak_rss_by_step(memory.timeline, {"s": (late_start, late_start + 5)})["s"] > samples[drop][1] + GIB // 2
+
+
+def test_run_summary_gives_each_step_of_a_run_the_peak_within_its_events():
+    @dg.op
+    def load():
+        return 1
+
+    @dg.op
+    def explode(value):
+        raise RuntimeError(value)
+
+    @dg.job(executor_def=dg.in_process_executor)
+    def two_steps():
+        explode(load())
+
+    instance = dg.DagsterInstance.ephemeral()
+    two_steps.execute_in_process(instance=instance, raise_on_error=False)
+    (record,) = instance.get_run_records()
+    intervals = runlog.step_intervals(instance, record.dagster_run.run_id)
+    assert intervals.keys() == {"load", "explode"}  # a failed step has an interval too
+    assert intervals["load"][1] <= intervals["explode"][0]
+    timeline = [(sum(intervals["load"]) / 2, 2 * GIB), (sum(intervals["explode"]) / 2, 5 * GIB)]
+    summary = runlog.run_summary(instance, record, timeline)
+    assert summary["step_peak_rss_bytes"] == {"load": 2 * GIB, "explode": 5 * GIB}
+    assert "step_peak_rss_bytes" not in runlog.run_summary(instance, record)
+
+
+def _build(steps: dict[str, tuple[float, float]]) -> dict:
+    """A phase of a repetition as bench.run.build writes it: step -> (seconds, peak RSS in GiB)."""
+    return {"runs": {"voc360_transform": {"steps": {s: t for s, (t, _) in steps.items()},
+                                          "step_peak_rss_bytes": {s: int(g * GIB) for s, (_, g) in steps.items()}}}}
+
+
+def test_report_shows_the_median_peak_of_each_step_and_names_the_highest_in_each_phase():
+    reps = [
+        {"repetition": 1, "full_build": _build({"dbt_staging": (30.0, 2.0), "ml_text_insights": (40.0, 5.0)}),
+         "incremental": _build({"dbt_staging": (9.0, 3.0), "ml_text_insights": (4.0, 1.0)})},
+        {"repetition": 2, "full_build": _build({"dbt_staging": (32.0, 2.5), "ml_text_insights": (44.0, 6.0)}),
+         "incremental": _build({"dbt_staging": (11.0, 4.0), "ml_text_insights": (6.0, 1.5)})},
+    ]
+    lines = render_markdown(_result(medians(reps), reps)).splitlines()
+    header = next(line for line in lines if line.startswith("| step |"))
+    assert header == ("| step | full build | incremental day | peak RSS, full build (GiB) "
+                      "| peak RSS, incremental day (GiB) |")
+    assert "| ml_text_insights | 42 | 5 | 5.5 | 1.25 |" in lines
+    assert "| dbt_staging | 31 | 10 | 2.25 | 3.5 |" in lines
+    highest = next(line for line in lines if line.startswith("Step with the highest peak RSS"))
+    assert "full build `ml_text_insights` 5.5 GiB" in highest
+    assert "incremental day `dbt_staging` 3.5 GiB" in highest
+
+
+def test_report_of_a_result_without_step_peaks_has_no_empty_peak_columns():
+    reps = [{"repetition": 1, "full_build": {"runs": {"voc360_transform": {"steps": {"dbt_staging": 30.0}}}}}]
+    text = render_markdown(_result(medians(reps), reps))
+    assert "| step | full build | incremental day |\n" in text
+    assert "peak RSS, full build (GiB)" not in text and "highest peak" not in text

@@ -69,3 +69,17 @@ def test_splink_config_defaults_are_those_of_ml_identity():
     from ml.identity import SplinkSettings
 
     assert SplinkMatchesConfig().settings() == SplinkSettings()
+
+
+def test_dbt_models_keep_the_group_owner_and_kinds_of_their_layer():
+    from dagster_project.assets.dbt import LAYER_OWNERS, dbt_layer_assets
+    from voc360.quality import TABLE_RULES
+
+    gated = set()
+    for layer, models in dbt_layer_assets().items():
+        for spec in models.specs:
+            assert (spec.group_name, list(spec.owners)) == (layer, [LAYER_OWNERS[layer]]), spec.key
+            assert {"dbt", "duckdb"} <= spec.kinds, spec.key
+            if "great-expectations" in spec.kinds:
+                gated.add(".".join(spec.key.path))
+    assert gated == {table for table in TABLE_RULES if table.startswith("marts.")}

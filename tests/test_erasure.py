@@ -62,6 +62,19 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for name in names}
 
 
+def test_the_rebuild_after_an_erasure_refreshes_every_dbt_layer_and_refits_the_text_models():
+    """The text step otherwise keeps its registry and sentiment model between weekly refits; they were fitted
+    with the erased person's texts."""
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+    from voc360.erasure import REBUILT_LAYERS, rebuild_run_config
+
+    config = dg.validate_run_config(defs.resolve_job_def("voc360_transform"), rebuild_run_config())["ops"]
+    assert config["ml_text_insights"]["config"]["refit"] is True
+    assert all(config[f"dbt_{layer}"]["config"]["full_refresh"] is True for layer in REBUILT_LAYERS)
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("erasure_world")

@@ -34,6 +34,7 @@ class World:
     results: list[dict]
     text_run: dict
     text_rerun: dict
+    text_refit: dict
     churn_run: dict
     clv_run: dict
 
@@ -45,12 +46,14 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
     build = build_world(tmp_path_factory.mktemp("ml_world"), START, CUSTOMERS, DAYS, SEED)
-    # the text step once more on the same texts: from the embedding cache, against the saved topic registry
+    # the text step once more on the same texts (nothing new to classify), then refitted on all of them: from
+    # the embedding cache, against the saved topic registry
     with duckdb.connect(str(build.warehouse)) as con:
         text_rerun = text_insights(con, build.text_settings)
+        text_refit = text_insights(con, build.text_settings, refit=True)
     runs = build.ml_runs
     return World(build.root, build.warehouse, build.truth_dir, build.results, runs["text_insights"], text_rerun,
-                 runs["churn_scores"], runs["customer_clv"])
+                 text_refit, runs["churn_scores"], runs["customer_clv"])
 
 
 def test_every_model_data_test_and_unit_test_passed(world: World):
@@ -91,13 +94,80 @@ def test_topics_recover_planted_topics_and_sentiment_is_reported(world: World):
     assert run["truth_sentiment_accuracy"] > 0.5
 
 
-def test_rerun_embeds_nothing_new_and_keeps_topic_ids(world: World):
-    assert world.text_run["embedded_new"] > 0
-    assert world.text_rerun["embedded_new"] == 0
-    assert world.text_rerun["embedded_from_cache"] == world.text_run["embedded_new"]
-    assert world.text_rerun["registry_version"] == world.text_run["registry_version"] + 1
+def test_rerun_classifies_nothing_and_a_refit_embeds_nothing_new_and_keeps_topic_ids(world: World):
+    assert world.text_run["embedded_new"] > 0 and world.text_run["topic_mode"].startswith("refit")
+    rerun = world.text_rerun
+    assert rerun["topic_mode"].startswith("new and changed") and rerun["texts_classified"] == 0
+    assert rerun["registry_version"] == world.text_run["registry_version"]
+    assert rerun["texts"] == world.text_run["texts"] and rerun["truth_topic_nmi"] == world.text_run["truth_topic_nmi"]
+
+    refit = world.text_refit
+    assert refit["topic_mode"] == "refit on every text (asked)" and refit["texts_classified"] == refit["texts"]
+    assert refit["embedded_new"] == 0
+    assert refit["embedded_from_cache"] == world.text_run["embedded_new"]
+    assert refit["registry_version"] == world.text_run["registry_version"] + 1
     topics = world.df("select count(*) as n from ml.topics where not retired and topic_id >= 0")["n"].iloc[0]
-    assert topics == world.text_rerun["topics"]  # the same clusters matched their registered ids
+    assert topics == refit["topics"]  # the same clusters matched their registered ids
+
+
+def _warehouse_copy(world: World, tmp_path: Path) -> Path:
+    """The world's warehouse, embedding cache and ML models in a directory of their own."""
+    warehouse_dir = tmp_path / "warehouse"
+    warehouse_dir.mkdir()
+    shutil.copy2(world.warehouse, warehouse_dir / world.warehouse.name)
+    for folder in ("embeddings", "ml"):
+        shutil.copytree(world.warehouse.parent / folder, warehouse_dir / folder)
+    return warehouse_dir
+
+
+def test_new_changed_and_gone_texts_are_classified_on_their_own_until_the_corpus_moves_on(world: World, tmp_path):
+    warehouse_dir = _warehouse_copy(world, tmp_path)
+    settings = TextSettings(warehouse_dir, world.truth_dir, default_model_path())
+    with duckdb.connect(str(warehouse_dir / world.warehouse.name)) as con:
+        # a text at the heart of its topic; a new text and a changed text say the same thing
+        model, gone, changed, moved = [r[0] for r in con.execute(
+            "select text_id from ml.text_insights where topic_id >= 0 and script <> 'zh' "
+            "order by topic_similarity desc, text_id limit 4").fetchall()]
+        newest = con.execute("select max(created_date) from intermediate.int_feedback_texts").fetchone()[0]
+        con.execute("""
+            insert into intermediate.int_feedback_texts by name
+            select * replace ('test:new:text' as text_id, cast(? as date) as created_date)
+            from intermediate.int_feedback_texts where text_id = ?""", [newest, model])
+        con.execute("delete from intermediate.int_feedback_texts where text_id = ?", [gone])
+        con.execute("update intermediate.int_feedback_texts set text = "
+                    "(select text from intermediate.int_feedback_texts where text_id = ?) || ' Still waiting.' "
+                    "where text_id = ?", [model, changed])
+        con.execute("update intermediate.int_feedback_texts set person_id = 'moved-person' where text_id = ?", [moved])
+
+        daily = text_insights(con, settings)
+        rows = con.execute("select text_id, topic_id, topic_assignment, person_id, masked_text from ml.text_insights "
+                           "where text_id in (?, ?, ?, ?, 'test:new:text')", [model, gone, changed, moved]
+                           ).df().set_index("text_id")
+        counts = con.execute("select (select count(*) from ml.text_insights), "
+                             "(select count(*) from intermediate.int_feedback_texts)").fetchone()
+        # a week later the topics are refitted on everything
+        con.execute("""
+            insert into intermediate.int_feedback_texts by name
+            select * replace ('test:next:week' as text_id, cast(? as date) + 7 as created_date)
+            from intermediate.int_feedback_texts where text_id = ?""", [newest, model])
+        weekly = text_insights(con, settings)
+        assignment = dict(con.execute("select topic_assignment, count(*) from ml.text_insights group by 1").fetchall())
+
+    assert daily["topic_mode"].startswith("new and changed"), daily["topic_mode"]
+    assert (daily["texts_classified"], daily["texts_removed"], daily["embedded_new"]) == (2, 1, 1)
+    assert daily["registry_version"] == world.text_refit["registry_version"]
+    assert counts[0] == counts[1] == world.text_run["texts"]
+    assert gone not in rows.index
+    assert rows.loc["test:new:text", "topic_id"] == rows.loc[model, "topic_id"]
+    assert rows.loc["test:new:text", "masked_text"] == rows.loc[model, "masked_text"]
+    assert rows.loc[changed, "masked_text"].endswith("Still waiting.")
+    assert (rows.loc[["test:new:text", changed], "topic_assignment"] == "nearest topic").all()
+    assert rows.loc[model, "topic_assignment"] == "fit"
+    assert rows.loc[moved, "person_id"] == "moved-person"
+
+    assert weekly["topic_mode"].startswith("refit on every text (texts up to"), weekly["topic_mode"]
+    assert weekly["registry_version"] == world.text_refit["registry_version"] + 1
+    assert assignment == {"fit": world.text_run["texts"] + 1}
 
 
 def test_static_encoder_is_distilled_once_keeps_topic_quality_and_reruns_from_the_cache(world: World, tmp_path):

@@ -28,6 +28,8 @@ from ml.embeddings import (
 from ml.topics import (
     OTHER_TOPIC,
     TopicRegistry,
+    assign_topics,
+    assignable,
     cluster_embeddings,
     clustering_scores,
     ctfidf_keywords,
@@ -247,6 +249,46 @@ def test_registry_stable_on_refit_with_more_data(bitext, encoder, cache):
     assert bool(table.loc[cancel_topic, "retired"]), table.loc[cancel_topic].to_dict()
     assert cancel_topic not in set(fit3.assignments["topic_id"])
     assert (fit3.assignments["topic_id"].to_numpy() == ids2[rest.index].to_numpy()).mean() >= 0.8
+
+
+def test_texts_after_a_fit_join_the_topics_their_kind_was_fitted_into(bitext, encoder, cache):
+    """Fit on 70% of the requests; the other 30% are assigned without refitting (the daily path)."""
+    fitted = bitext.sample(frac=0.7, random_state=1)
+    later = bitext.drop(fitted.index)
+    registry = TopicRegistry()
+    fit = fit_topics(fitted["instruction"], encoder, cache, registry=registry, seed=0)
+    assert assignable(registry, encoder.model_id) is None
+    before = registry.to_dict()
+
+    assigned = assign_topics(later["instruction"], encoder, cache, registry)
+    assert assigned.refit_reason is None
+    ids = assigned.assignments["topic_id"].to_numpy()
+    fit_nmi = clustering_scores(fitted["intent"], fit.assignments["topic_id"])["nmi"]
+    later_nmi = clustering_scores(later["intent"], ids)["nmi"]
+    print(f"fit NMI {fit_nmi}, assigned NMI {later_nmi}, other {np.mean(ids == OTHER_TOPIC):.1%}")
+    assert later_nmi >= fit_nmi - 0.05
+    # each intent's later texts go mostly where that intent's fitted texts went
+    fitted_topic = pd.Series(fit.assignments["topic_id"].to_numpy(), index=fitted.index).groupby(
+        fitted["intent"]).agg(lambda ids: ids.mode()[0])
+    agree = (ids == later["intent"].map(fitted_topic).to_numpy()).mean()
+    assert agree >= 0.8, agree
+    # roughly the 5% of members a topic's threshold leaves out, not a wholesale "other"
+    assert 0.01 <= np.mean(ids == OTHER_TOPIC) <= 0.2
+    sims = assigned.assignments["similarity"].to_numpy()
+    assert np.isnan(sims[ids == OTHER_TOPIC]).all() and (sims[ids != OTHER_TOPIC] > 0).all()
+    assert registry.to_dict() == before  # assignment leaves the registry as it was
+
+
+def test_texts_the_registry_cannot_place_ask_for_a_refit(bitext, encoder, cache):
+    registry = TopicRegistry()
+    fit_topics(bitext["instruction"].iloc[:800], encoder, cache, registry=registry, seed=0)
+    chinese = chinese_feedback(per_topic=5)["text"]  # 40 texts: enough for a Chinese space of their own
+    assigned = assign_topics(chinese, encoder, cache, registry)
+    assert assigned.refit_reason is not None and "zh" in assigned.refit_reason
+    assert "no topics of" in assignable(registry, "another-model")
+    for topic in registry.topics:
+        topic.pop("assign_similarity")  # a registry fitted before thresholds were recorded
+    assert "no assignment thresholds" in assignable(registry, encoder.model_id)
 
 
 def test_ctfidf_keywords_pick_what_sets_a_cluster_apart():

@@ -81,8 +81,9 @@ REBUILT_LAYERS = ("staging", "intermediate", "features", "marts")
 
 def rebuild_run_config() -> dict:
     """Run config of voc360_transform after an erasure: every dbt layer fully refreshed, so that incremental
-    models drop the rows whose raw rows were purged."""
-    return {"ops": {f"dbt_{layer}": {"config": {"full_refresh": True}} for layer in REBUILT_LAYERS}}
+    models drop the rows whose raw rows were purged, and the text models refitted without the person's texts."""
+    ops = {f"dbt_{layer}": {"config": {"full_refresh": True}} for layer in REBUILT_LAYERS}
+    return {"ops": {**ops, "ml_text_insights": {"config": {"refit": True}}}}
 
 
 class ErasureError(Exception):

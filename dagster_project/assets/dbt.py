@@ -38,7 +38,19 @@ class Voc360DbtTranslator(DagsterDbtTranslator):
     """Groups follow the dbt layer folders; owners the layer; kinds name the engine (and the Great Expectations
     gate of the key marts). Descriptions and column schemas come from the dbt YAML."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # dagster-dbt asks for a node's spec again for each node downstream of it: the layer's attributes are
+        # set once per node
+        self._specs: dict[tuple[int, str, int], dg.AssetSpec] = {}
+
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
+        key = (id(manifest), unique_id, id(project))
+        if key not in self._specs:
+            self._specs[key] = self._layer_spec(manifest, unique_id, project)
+        return self._specs[key]
+
+    def _layer_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id)
         if node is None or node["resource_type"] not in ("model", "seed", "snapshot"):
@@ -47,6 +59,10 @@ class Voc360DbtTranslator(DagsterDbtTranslator):
         kinds = {"dbt", "duckdb", *(["great-expectations"] if f"marts.{node['name']}" in TABLE_RULES else [])}
         owners = [LAYER_OWNERS.get(layer, "team:data-platform")]
         return spec.replace_attributes(group_name=layer, kinds=kinds, owners=owners)
+
+
+# One translator for every layer, so that its specs serve them all: each layer also resolves the nodes upstream of it.
+dbt_translator = Voc360DbtTranslator()
 
 
 @functools.cache  # parsed once for every layer's definition
@@ -61,7 +77,7 @@ def build_layer_assets(layer: str) -> dg.AssetsDefinition:
         project=dbt_project,
         select=f"path:models/{layer}",
         name=f"dbt_{layer}",
-        dagster_dbt_translator=Voc360DbtTranslator(),
+        dagster_dbt_translator=dbt_translator,
     )
     def layer_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, config: DbtWindowConfig

@@ -63,11 +63,13 @@ class TextInsightsConfig(dg.Config):
     """Embedding model (a local sentence-transformers directory), encoder and seed of the text models.
 
     `embedding_encoder` is "transformer" (the model itself) or "static" (a token table distilled from it once
-    per warehouse: about 100 times faster, for millions of texts)."""
+    per warehouse: about 100 times faster, for millions of texts). `refit` refits topics and sentiment on every
+    text now, rather than when the corpus has moved on (ml.steps.REFIT_AFTER_DAYS)."""
 
     embedding_model: str = os.environ.get("VOC360_EMBEDDING_MODEL", "")
     embedding_encoder: str = os.environ.get("VOC360_EMBEDDING_ENCODER", "transformer")
     seed: int = 0
+    refit: bool = False
 
     def settings(self) -> "TextSettings":
         from ml.embeddings import default_model_path
@@ -98,7 +100,8 @@ _TEXT_SPEC = {"group_name": "ml", "kinds": {"python", "sentence-transformers", "
             "table distilled from it (VOC360_EMBEDDING_ENCODER; cached by text hash under <warehouse>/embeddings, "
             "so a text is embedded once ever; Chinese texts in a character n-gram space), clustered into topics, "
             "and classified for sentiment by a model learnt from the ratings and scores that come with texts. "
-            "Table ml.text_insights.",
+            "Topics and sentiment are refitted on every text weekly (or when asked: config refit); in between "
+            "only new and changed texts are classified, by the registered topics. Table ml.text_insights.",
             metadata={"table": "ml.text_insights"},
             **_TEXT_SPEC,
         ),
@@ -119,7 +122,7 @@ def text_insights_asset(config: TextInsightsConfig, warehouse: DuckDBResource):
     from ml.steps import text_insights
 
     with warehouse_tables(warehouse) as con:
-        metadata = text_insights(con, config.settings())
+        metadata = text_insights(con, config.settings(), refit=config.refit)
         insights_table = _table_metadata(con, "text_insights")
         topics_table = _table_metadata(con, "topics")
     yield dg.MaterializeResult(asset_key=TEXT_INSIGHTS, metadata={**_with_tables(metadata), **insights_table})

@@ -7,7 +7,9 @@
 -- experience), and most texts are written in tickets, so a crude ratio flags even "thanks for the help" as
 -- a churn signal. The lift is therefore the Mantel-Haenszel risk ratio over two strata (contacted service
 -- before the cut-off or not), with the Greenland-Robins variance of its log for the 95% interval; the crude
--- ratio is kept beside it. NULL when no churner falls in either group.
+-- ratio is kept beside it. NULL when no churner falls in either group. A topic is flagged high-risk only when
+-- at least var topic_risk_min_customers raised it: with dozens of topics tested, a 95% interval clears 1 by
+-- chance for some topic of a handful of customers.
 {%- set window = var('topic_churn_window_days') %}
 
 with
@@ -151,6 +153,8 @@ select
     cast(mh_lift as {{ voc360.type_double() }}) as lift,
     cast(exp(ln(mh_lift) - 1.96 * log_lift_se) as {{ voc360.type_double() }}) as lift_ci_low,
     cast(exp(ln(mh_lift) + 1.96 * log_lift_se) as {{ voc360.type_double() }}) as lift_ci_high,
-    coalesce(exp(ln(mh_lift) - 1.96 * log_lift_se) > 1, false) as is_high_risk
+    coalesce(
+        exp(ln(mh_lift) - 1.96 * log_lift_se) > 1 and customers_raised >= {{ var('topic_risk_min_customers') }}, false
+    ) as is_high_risk
 from rates
 cross join cutoff

@@ -28,7 +28,7 @@ ENGINES = ("duckdb", "spark")
 
 # DuckDB's memory_limit for the warehouse connections of the pipeline and dbt (VOC360_DUCKDB_MEMORY_LIMIT):
 # beyond it DuckDB spills to disk instead of taking 80% of RAM beside the Python steps.
-DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 
 
 class Settings(BaseModel):

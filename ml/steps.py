@@ -198,30 +198,31 @@ def text_insights(con, settings: TextSettings, *, refit: bool = False) -> dict:
     Refits the topics (registry) and the sentiment model on every text when asked, on the first run and when
     the corpus has moved on (see REFIT_AFTER_DAYS); otherwise classifies only new and changed texts and removes
     those gone from int_feedback_texts. Returns the metadata of the run."""
-    reason = "asked" if refit else _refit_reason(con, settings)
+    reason, changed = ("asked", None) if refit else _refit_reason(con, settings)
     metadata = None
     if reason is None:
-        metadata, reason = _classify_changed_texts(con, settings)
+        metadata, reason = _classify_changed_texts(con, settings, changed)
     if metadata is None:
         metadata = _refit_texts(con, settings, reason)
     metadata.update(_corpus_metadata(con, settings.ground_truth_dir))
     return metadata
 
 
-def _refit_reason(con, settings: TextSettings) -> str | None:
-    """Why this run must refit on every text (None: new and changed texts can be classified on their own)."""
+def _refit_reason(con, settings: TextSettings) -> tuple[str | None, pd.DataFrame | None]:
+    """Why this run must refit on every text, or None and the new and changed texts (CHANGED_TEXTS), which can
+    be classified on their own."""
     columns = {c for (c,) in con.execute(
         "select column_name from information_schema.columns where table_schema = 'ml' "
         "and table_name = 'text_insights'").fetchall()}
     if not columns:
-        return "first run"
+        return "first run", None
     if not {"content_md5", "topic_assignment"} <= columns:
-        return "ml.text_insights was written before texts were classified incrementally"
+        return "ml.text_insights was written before texts were classified incrementally", None
     if not settings.registry_path.exists():
-        return "no topic registry"
+        return "no topic registry", None
     teacher = SentenceTransformerEncoder(settings.model_path)
     if settings.encoder == "static" and not _kept_static_tables(settings, teacher):
-        return "no static table distilled yet"
+        return "no static table distilled yet", None
     fitted, classified_since, last_fit_day = con.execute(
         f"select count(*) filter (where topic_assignment = '{ASSIGNED_BY_FIT}'), "
         f"count(*) filter (where topic_assignment = '{ASSIGNED_BY_NEAREST_TOPIC}'), "
@@ -229,15 +230,15 @@ def _refit_reason(con, settings: TextSettings) -> str | None:
         "from ml.text_insights"
     ).fetchone()
     if not fitted:
-        return "no text of the last fit is left"
-    changed, newest_day = con.execute(
-        f"select count(*), cast(max(created_date) as date) from ({CHANGED_TEXTS})").fetchone()
-    if newest_day is not None and (newest_day - last_fit_day).days >= REFIT_AFTER_DAYS:
-        return f"texts up to {newest_day}, {(newest_day - last_fit_day).days} days after the last fit's newest"
-    if classified_since + changed >= REFIT_AFTER_SHARE * fitted:
-        return (f"{classified_since + changed} texts new since the last fit, "
-                f"{REFIT_AFTER_SHARE:.0%} of the {fitted} it was fitted on")
-    return None
+        return "no text of the last fit is left", None
+    changed = con.execute(CHANGED_TEXTS).df()
+    newest_day = pd.Timestamp(changed["created_date"].max()).date() if len(changed) else last_fit_day
+    if (newest_day - last_fit_day).days >= REFIT_AFTER_DAYS:
+        return f"texts up to {newest_day}, {(newest_day - last_fit_day).days} days after the last fit's newest", None
+    if classified_since + len(changed) >= REFIT_AFTER_SHARE * fitted:
+        return (f"{classified_since + len(changed)} texts new since the last fit, "
+                f"{REFIT_AFTER_SHARE:.0%} of the {fitted} it was fitted on"), None
+    return None, changed
 
 
 def _masked(clear: list[str]) -> tuple[list[str], list[str]]:
@@ -316,11 +317,10 @@ def _refit_texts(con, settings: TextSettings, reason: str) -> dict:
     }
 
 
-def _classify_changed_texts(con, settings: TextSettings) -> tuple[dict | None, str | None]:
+def _classify_changed_texts(con, settings: TextSettings, texts: pd.DataFrame) -> tuple[dict | None, str | None]:
     """Classify new and changed texts by the registered topics and the saved sentiment model, remove texts gone
     from int_feedback_texts and carry over the person and channel of the others. Returns the metadata, or
     why the texts need a refit instead (nothing is written then)."""
-    texts = con.execute(CHANGED_TEXTS).df()
     clear = texts.pop("text").tolist()
     masked, scripts = _masked(clear)
     cache = EmbeddingCache(settings.embeddings_dir)

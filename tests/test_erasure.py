@@ -326,6 +326,9 @@ def test_the_erase_job_runs_from_dagster_and_its_sensor_requests_a_full_rebuild(
         dagster_instance=instance, dagster_run=run))
     transform = defs.resolve_job_def("voc360_transform")
     assert dg.validate_run_config(transform, request.run_config)
-    assert all(op["config"]["full_refresh"] for op in request.run_config["ops"].values())
-    assert {f"dbt_{layer}" for layer in ("staging", "intermediate", "features", "marts")} <= set(request.run_config["ops"])
+    ops = request.run_config["ops"]
+    dbt_ops = {f"dbt_{layer}" for layer in ("staging", "intermediate", "features", "marts")}
+    assert set(ops) == dbt_ops | {"ml_text_insights"}
+    assert all(ops[op]["config"]["full_refresh"] for op in dbt_ops)
+    assert ops["ml_text_insights"]["config"]["refit"] is True
     assert request.tags[ERASURE_TAG] == erasure_id

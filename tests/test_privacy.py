@@ -128,6 +128,14 @@ def test_the_build_database_holds_no_personal_data_past_raw(world, scanner):
     assert findings == []
 
 
+def test_the_scanner_reads_a_hex_digest_as_no_phone_but_still_finds_a_phone_beside_it(scanner):
+    digest = hashlib.md5(b"a text").hexdigest()
+    phone = "+1 206 555 0100 " + digest
+    assert scanner.scan_text("19302208013de83a8aa421a71420913e") == []
+    assert scanner.scan_text(hashlib.sha256(b"x").hexdigest()) == []
+    assert [kind for kind, _ in scanner.scan_text(phone)] == ["phone"]
+
+
 def test_asset_metadata_and_logs_hold_no_personal_data(world, scanner):
     env = world.env
     texts = event_texts(env)

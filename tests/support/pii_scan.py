@@ -17,8 +17,9 @@ import duckdb
 
 from ml.text import find_pii
 
-# A salted SHA-256 of PII is what staging keeps: 64 hex characters whose digit runs can look like cards.
-_SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
+# A salted SHA-256 of PII is what staging keeps (64 hex characters), an MD5 is how the text step tells a changed
+# text (32): digit runs of a hex digest can look like cards or phones.
+_HEX_DIGEST = re.compile(r"\b(?:[0-9a-f]{64}|[0-9a-f]{32})\b")
 # Decimal fractions (0.8234567891234567) have digit runs that can pass a Luhn check; they are no card.
 _LONG_FRACTION = re.compile(r"(?<![\d.])\d+\.\d{4,}(?![\d.])")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -62,7 +63,7 @@ class PiiScanner:
     def scan_text(self, text: str) -> list[tuple[str, str]]:
         """(kind, sample) of every kind of personal data in the text."""
         found = []
-        unhashed = _SHA256.sub("<hash>", text)
+        unhashed = _HEX_DIGEST.sub("<hash>", text)
         cleaned = _IDENTIFIER.sub("<id>", _LONG_FRACTION.sub("0", unhashed))
         found += [(kind, text) for kind, count in find_pii(cleaned).items() if count]
         lowered = unhashed.lower()

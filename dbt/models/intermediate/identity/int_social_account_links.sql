@@ -92,6 +92,23 @@ public_ids as (
 
 ),
 
+-- An id that stands in a bio as a whole token has its first run of letters and digits among the bio's
+-- tokens: joining on that token finds the candidates by equality, where searching every bio for every id
+-- (a join on position) compares all pairs.
+public_id_tokens as (
+
+    select *, regexp_extract(public_id, '[A-Za-z0-9]+', 0) as first_token
+    from public_ids
+
+),
+
+bio_tokens as (
+
+    select distinct platform, handle, token
+    from (select platform, handle, {{ voc360.alnum_tokens('author_bio') }} as token from latest_bios) as split_bios
+
+),
+
 bio_mentions as (
 
     select
@@ -104,9 +121,13 @@ bio_mentions as (
         ids.linked_type,
         ids.linked_key,
         {{ dbt.position('ids.public_id', 'bios.author_bio') }} as found_at
-    from latest_bios as bios
-    inner join public_ids as ids
-        on {{ dbt.position('ids.public_id', 'bios.author_bio') }} > 0
+    from bio_tokens as tokens
+    inner join public_id_tokens as ids
+        on tokens.token = ids.first_token
+    inner join latest_bios as bios
+        on tokens.platform = bios.platform
+        and tokens.handle = bios.handle
+    where {{ dbt.position('ids.public_id', 'bios.author_bio') }} > 0
 
 ),
 

@@ -102,6 +102,20 @@ def test_train_churn_validates_on_the_latest_cutoff_and_explains_scores(snapshot
     assert "raises risk" in worst["reason_1"]
 
 
+def test_reasons_name_each_row_s_strongest_features_with_their_values(snapshots):
+    result = train_churn(snapshots, seed=0)
+    model = result.model
+    rows = snapshots[snapshots["churned"].isna()].reset_index(drop=True)
+    scored = model.score(rows, id_cols=["customer_id"])
+    contributions = model.contributions(rows).drop(columns="_bias")
+    for i in range(0, len(rows), max(1, len(rows) // 25)):
+        ranked = contributions.iloc[i].sort_values(ascending=False, kind="stable")
+        expected = [model._reason(f, rows.at[i, f], c) for f, c in ranked.head(3).items()]
+        expected = [r if k == 0 or c > 0 else None for k, (r, c) in enumerate(zip(expected, ranked.head(3)))]
+        reasons = scored.loc[i, ["reason_1", "reason_2", "reason_3"]]
+        assert [None if pd.isna(r) else r for r in reasons] == expected
+
+
 def test_train_churn_is_deterministic(snapshots):
     a = train_churn(snapshots, seed=5)
     b = train_churn(snapshots, seed=5)

@@ -49,6 +49,7 @@ class BGNBDParams:
     b: float
     log_likelihood: float = float("nan")
     unit_days: float = 7.0
+    converged: bool = True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -62,6 +63,7 @@ class GammaGammaParams:
     q: float
     v: float
     log_likelihood: float = float("nan")
+    converged: bool = True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -134,20 +136,23 @@ def fit_bgnbd(frequency, recency, T, *, unit_days: float = 7.0,
         r, alpha, a, b = np.exp(log_params)
         return -np.mean(_bgnbd_loglik_terms(r, alpha, a, b, x, t_x, T))
 
-    log_params, loglik = _maximum_likelihood(mean_nll, initial, len(x))
+    log_params, loglik, converged = _maximum_likelihood(mean_nll, initial, len(x))
     r, alpha, a, b = np.exp(log_params)
-    return BGNBDParams(float(r), float(alpha), float(a), float(b), loglik, unit_days)
+    return BGNBDParams(float(r), float(alpha), float(a), float(b), loglik, unit_days, converged)
 
 
-def _maximum_likelihood(mean_nll, initial: tuple[float, ...], n: int) -> tuple[np.ndarray, float]:
+def _maximum_likelihood(mean_nll, initial: tuple[float, ...], n: int) -> tuple[np.ndarray, float, bool]:
     """Log-parameters minimising a mean negative log-likelihood (L-BFGS-B, then Nelder-Mead from its end
-    point), and the total log-likelihood there. The mean rather than the sum keeps the tolerances meaningful at
-    any number of customers: a sum over 100,000 customers cannot change by 1e-12 in double precision, so the
-    simplex would run to its iteration cap."""
+    point), the total log-likelihood there, and whether the simplex converged. The mean rather than the sum
+    keeps the tolerances meaningful at any number of customers: a sum over 100,000 customers cannot change by
+    1e-12 in double precision. The simplex stops when it spans less than 1e-7 in every log-parameter (a
+    relative 1e-7 in the parameter) and 1e-12 in the mean: where the likelihood has a ridge (spend with no
+    heterogeneity between customers sends Gamma-Gamma's q and v to infinity together), a tighter span is below
+    rounding along the ridge and the simplex ran to its 20,000-iteration cap."""
     res = minimize(mean_nll, np.log(initial), method="L-BFGS-B",
                    options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-12})
-    res = minimize(mean_nll, res.x, method="Nelder-Mead", options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-14})
-    return res.x, float(-res.fun * n)
+    res = minimize(mean_nll, res.x, method="Nelder-Mead", options={"maxiter": 20000, "xatol": 1e-7, "fatol": 1e-12})
+    return res.x, float(-res.fun * n), bool(res.success)
 
 
 def probability_alive(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
@@ -197,9 +202,9 @@ def fit_gamma_gamma(frequency, monetary_value, *, initial: tuple[float, float, f
               + (p * x) * np.log(x) - (p * x + q) * np.log(x * m + v))
         return -np.mean(ll)
 
-    log_params, loglik = _maximum_likelihood(mean_nll, initial, len(x))
+    log_params, loglik, converged = _maximum_likelihood(mean_nll, initial, len(x))
     p, q, v = np.exp(log_params)
-    return GammaGammaParams(float(p), float(q), float(v), loglik)
+    return GammaGammaParams(float(p), float(q), float(v), loglik, converged)
 
 
 def expected_average_value(params: GammaGammaParams, frequency, monetary_value) -> np.ndarray:

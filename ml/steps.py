@@ -572,8 +572,8 @@ def customer_clv(con, *, horizon_days: int = CLV_HORIZON_DAYS) -> dict:
     return {
         "customers": rows,
         "calibration_end": str(end.date()),
-        "bgnbd_params": {k: round(float(v), 6) for k, v in bgnbd.as_dict().items()},
-        "gamma_gamma_params": {k: round(float(v), 6) for k, v in gamma_gamma.as_dict().items()},
+        "bgnbd_params": {k: round(v, 6) if isinstance(v, float) else v for k, v in bgnbd.as_dict().items()},
+        "gamma_gamma_params": {k: round(v, 6) if isinstance(v, float) else v for k, v in gamma_gamma.as_dict().items()},
         "repeat_buyers": int((summary["frequency"] > 0).sum()),
         "mean_probability_alive": round(float(out["probability_alive"].mean()), 4),
         "total_clv_12m": round(float(out["clv_12m"].sum()), 2),

@@ -53,6 +53,7 @@ def test_summary_matches_the_published_weekly_summary(summary):
 
 def test_bgnbd_reproduces_published_parameters(summary):
     params = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+    assert params.converged
     for name, value in PUBLISHED_BGNBD.items():
         assert getattr(params, name) == pytest.approx(value, rel=0.01), name
 
@@ -75,6 +76,20 @@ def test_gamma_gamma_reproduces_published_parameters(summary):
     params = fit_gamma_gamma(repeat["frequency"], repeat["monetary_value"])
     for name, value in PUBLISHED_GG.items():
         assert getattr(params, name) == pytest.approx(value, rel=0.02), name
+
+
+def test_gamma_gamma_converges_on_the_ridge_of_spend_with_no_heterogeneity():
+    # Every customer draws spend from the same Gamma(p, nu): q and v run off to infinity together with p v / q
+    # near p / nu, a ridge along which the likelihood is flat to rounding.
+    rng = np.random.default_rng(7)
+    p, nu = 0.33, 1 / 3000
+    frequency = rng.integers(1, 20, 1500).astype(float)
+    monetary_value = np.array([rng.gamma(p, 1 / nu, int(k)).mean() for k in frequency])
+    params = fit_gamma_gamma(frequency, monetary_value, initial=(1.0, 3.0, float(monetary_value.mean())))
+    assert params.converged
+    assert params.q > 100
+    population_mean = params.p * params.v / (params.q - 1)
+    assert population_mean == pytest.approx(monetary_value.mean(), rel=0.05)
 
 
 def test_conditional_expectations_match_the_paper_example():

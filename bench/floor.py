@@ -56,9 +56,10 @@ def _text_insights(con, context: dict) -> dict:
 
 
 def _churn(con, context: dict) -> dict:
-    from ml.steps import churn_scores
+    from ml.steps import churn_model_path, churn_scores
 
-    return {"scored_rows": churn_scores(con, seed=0)["scored_rows"]}
+    model_path = churn_model_path(Path(context["warehouse_dir"]))
+    return {"scored_rows": churn_scores(con, model_path, seed=0, retrain=True)["scored_rows"]}
 
 
 def _clv(con, context: dict) -> dict:

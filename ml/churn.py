@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +29,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ml.io import load_pickle, save_pickle
+
 __all__ = [
     "DEFAULT_PARAMS",
     "LookAheadError",
     "ChurnModel",
     "ChurnResult",
+    "ChurnFit",
+    "rows_to_score",
     "train_churn",
     "cross_validate_churn",
     "calibration_table",
@@ -79,21 +81,11 @@ class ChurnModel:
 
     def save(self, path: str | Path) -> Path:
         """Pickle the model (LightGBM and the feature preparation); load only files this project wrote."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-        return path
+        return save_pickle(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> ChurnModel:
-        with open(path, "rb") as f:
-            model = pickle.load(f)
-        if not isinstance(model, cls):
-            raise TypeError(f"{path} does not hold a {cls.__name__}")
-        return model
+        return load_pickle(cls, path)
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
         return _prepare(frame, self.features, self.categories)
@@ -218,6 +210,35 @@ class ChurnResult:
     scores: pd.DataFrame
 
 
+@dataclass
+class ChurnFit:
+    """A trained model kept between runs with its validation, and what it was trained on (`trained_on`, for
+    the caller to tell whether the data has moved on since)."""
+
+    model: ChurnModel
+    metrics: dict
+    calibration: pd.DataFrame
+    top_features: pd.DataFrame
+    trained_on: dict
+
+    def save(self, path: str | Path) -> Path:
+        return save_pickle(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ChurnFit:
+        return load_pickle(cls, path)
+
+
+def rows_to_score(snapshots: pd.DataFrame, *, cutoff_col: str = "cutoff_date", label_col: str = "churned"
+                  ) -> pd.DataFrame:
+    """The rows whose outcome is not known yet; when every row is labelled, those of the latest cut-off."""
+    unlabelled = snapshots[snapshots[label_col].isna()]
+    if len(unlabelled):
+        return unlabelled
+    labelled = snapshots[snapshots[label_col].notna()]
+    return labelled[labelled[cutoff_col] == labelled[cutoff_col].max()]
+
+
 def train_churn(
     snapshots: pd.DataFrame,
     *,
@@ -276,9 +297,7 @@ def train_churn(
     top = pd.DataFrame({"feature": features, "gain": gain})
     top["share"] = top["gain"] / max(top["gain"].sum(), 1e-12)
     top = top.sort_values(["gain", "feature"], ascending=[False, True]).reset_index(drop=True)
-    to_score = df[df[label_col].isna()]
-    if to_score.empty:
-        to_score = labelled[labelled[cutoff_col] == test_cutoff]
+    to_score = rows_to_score(df, cutoff_col=cutoff_col, label_col=label_col)
     scores = final.score(to_score, id_cols=[id_col, cutoff_col], top_reasons=top_reasons).reset_index(drop=True)
     return ChurnResult(final, metrics, calibration, top, scores)
 

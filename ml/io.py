@@ -10,7 +10,10 @@ dbt sources declare them.
 
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,3 +143,23 @@ def spark_tables(
             write_parquet(con, name, parquet_dir, declared[name])
     finally:
         con.close()
+
+
+def save_pickle(obj, path: str | Path) -> Path:
+    """Pickle a fitted model to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return path
+
+
+def load_pickle(cls: type, path: str | Path):
+    """A model that `save_pickle` wrote (load only files this project wrote), checked to be a `cls`."""
+    with open(path, "rb") as f:
+        obj = pickle.load(f)
+    if not isinstance(obj, cls):
+        raise TypeError(f"{path} does not hold a {cls.__name__}")
+    return obj

@@ -12,9 +12,6 @@ metadata; the returned model is then refitted on every labelled text.
 
 from __future__ import annotations
 
-import os
-import pickle
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ml.embeddings import MAIN_SPACE, ZH_SPACE, EmbeddingCache, Encoder, embed_texts
+from ml.io import load_pickle, save_pickle
 from ml.text import detect_script, normalize_text
 
 __all__ = [
@@ -75,16 +73,6 @@ def weak_labels(frame: pd.DataFrame, *, stars_col: str | None = None, nps_col: s
     return out
 
 
-def _pickle_to(obj, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-    return path
-
-
 def _char_features(max_features: int = 50000):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -109,15 +97,11 @@ class SentimentModel:
 
     def save(self, path: str | Path) -> Path:
         """Pickle the model (scikit-learn objects); load only files this project wrote."""
-        return _pickle_to(self, path)
+        return save_pickle(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> SentimentModel:
-        with open(path, "rb") as f:
-            model = pickle.load(f)
-        if not isinstance(model, cls):
-            raise TypeError(f"{path} does not hold a {cls.__name__}")
-        return model
+        return load_pickle(cls, path)
 
     def _spaces(self, texts: list[str]) -> np.ndarray:
         if self.multilingual or ZH_SPACE not in self.classifiers:

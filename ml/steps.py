@@ -489,8 +489,20 @@ SNAPSHOT_NON_FEATURES = ("person_id", "cutoff_date", "churned", "features_max_ev
                          "is_lookback_complete")
 
 
-def churn_scores(con, *, seed: int = 0) -> dict:
-    """Train and validate the churn model on the snapshots; score the latest cut-off; write ml.churn_scores."""
+# The model is retrained when what it learns from has changed: a labelled cut-off more (a cut-off's outcome is
+# known 90 days after it), other feature columns or topic labels (after a text refit), a week of data since the
+# last training, or when asked (an erasure's rebuild). In between, the daily run scores the rows to score with the
+# saved model instead of fitting two boosters on every labelled snapshot to learn what it already knows.
+CHURN_RETRAIN_AFTER_DAYS = 7
+
+
+def churn_model_path(warehouse_dir: Path) -> Path:
+    return warehouse_dir / "ml" / "churn_model.pkl"
+
+
+def churn_scores(con, model_path: Path, *, seed: int = 0, retrain: bool = False) -> dict:
+    """Score the rows to score (train and validate first when the data has moved on, see above); write
+    ml.churn_scores."""
     frame, labels = churn_frame(con)
     checked = churn_ml.assert_no_future_information(frame, id_col="person_id", cutoff_col="cutoff_date")
     labelled = frame[frame["churned"].notna()]
@@ -498,29 +510,50 @@ def churn_scores(con, *, seed: int = 0) -> dict:
         # A history shorter than two labelled cut-offs (about five months) cannot train and validate on time:
         # the table is written empty rather than filled with scores nobody validated.
         replace_table(con, "churn_scores", EMPTY_CHURN_SCORES)
+        model_path.unlink(missing_ok=True)
         return {"skipped": f"{labelled['cutoff_date'].nunique()} labelled cut-off(s) with "
                            f"{labelled['churned'].nunique()} class(es); need two of each", "scored_rows": 0,
                 "look_ahead_check": checked}
-    result = churn_ml.train_churn(
-        frame,
-        id_col="person_id",
-        cutoff_col="cutoff_date",
-        label_col="churned",
-        exclude=SNAPSHOT_NON_FEATURES,
-        horizon_days=CHURN_HORIZON_DAYS,
-        seed=seed,
-        feature_labels=labels,
-    )
-    scores = result.scores.rename(columns={"cutoff_date": "scored_as_of"})
+    trained_on = {
+        "labelled_cutoffs": sorted(str(pd.Timestamp(c).date()) for c in labelled["cutoff_date"].unique()),
+        "features": sorted(c for c in frame.columns if c not in SNAPSHOT_NON_FEATURES),
+        "feature_labels": labels,
+        "seed": seed,
+        "latest_cutoff": str(pd.Timestamp(frame["cutoff_date"].max()).date()),
+    }
+    # asked to retrain, the saved fit is not even read (the way out when it cannot be)
+    saved = churn_ml.ChurnFit.load(model_path) if model_path.exists() and not retrain else None
+    reason = "asked" if retrain else _churn_retrain_reason(saved, trained_on)
+    if reason is not None:
+        result = churn_ml.train_churn(
+            frame,
+            id_col="person_id",
+            cutoff_col="cutoff_date",
+            label_col="churned",
+            exclude=SNAPSHOT_NON_FEATURES,
+            horizon_days=CHURN_HORIZON_DAYS,
+            seed=seed,
+            feature_labels=labels,
+        )
+        fit = churn_ml.ChurnFit(result.model, result.metrics, result.calibration, result.top_features, trained_on)
+        fit.save(model_path)
+        scores = result.scores
+    else:
+        fit = saved
+        to_score = churn_ml.rows_to_score(frame)
+        scores = fit.model.score(to_score, id_cols=["person_id", "cutoff_date"]).reset_index(drop=True)
+    scores = scores.rename(columns={"cutoff_date": "scored_as_of"})
     scores["churn_score"] = scores["churn_score"].astype("float64").round(6)
     scores["scored_as_of"] = pd.to_datetime(scores["scored_as_of"]).dt.date
     scores = scores[["person_id", "scored_as_of", "churn_score", "reason_1", "reason_2", "reason_3"]]
     rows = replace_table(con, "churn_scores", scores)
-    metrics = result.metrics
-    top = result.top_features.head(10).assign(
+    metrics = fit.metrics
+    top = fit.top_features.head(10).assign(
         feature=lambda d: d["feature"].map(lambda f: labels.get(f, f)), share=lambda d: d["share"].round(4)
     )[["feature", "share"]]
     return {
+        "trained": reason is not None,
+        "training": reason or f"none: the model trained up to the cut-off of {fit.trained_on['latest_cutoff']} scored",
         "auc": metrics["auc"],
         "pr_auc": metrics["pr_auc"],
         "brier": metrics["brier"],
@@ -531,12 +564,25 @@ def churn_scores(con, *, seed: int = 0) -> dict:
         "test_cutoff": metrics["test_cutoff"],
         "label_window_overlap": metrics["label_window_overlap"],
         "features": metrics["features"],
-        "calibration": result.calibration.round(4),
+        "calibration": fit.calibration.round(4),
         "top_features": top,
         "look_ahead_check": checked,
         "scored_rows": rows,
     }
 
+
+def _churn_retrain_reason(saved, trained_on: dict) -> str | None:
+    """Why the saved fit cannot score today's rows, or None when it can."""
+    if saved is None:
+        return "no saved model"
+    for key, what in (("labelled_cutoffs", "labelled cut-offs"), ("features", "feature columns"),
+                      ("feature_labels", "topic labels"), ("seed", "seed")):
+        if saved.trained_on.get(key) != trained_on[key]:
+            return f"{what} changed"
+    days = (pd.Timestamp(trained_on["latest_cutoff"]) - pd.Timestamp(saved.trained_on["latest_cutoff"])).days
+    if days >= CHURN_RETRAIN_AFTER_DAYS:
+        return f"{days} days of data since the last training"
+    return None
 
 
 # -- lifetime value -------------------------------------------------------------------------------------------------

@@ -62,9 +62,9 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for name in names}
 
 
-def test_the_rebuild_after_an_erasure_refreshes_every_dbt_layer_and_refits_the_text_models():
-    """The text step otherwise keeps its registry and sentiment model between weekly refits; they were fitted
-    with the erased person's texts."""
+def test_the_rebuild_after_an_erasure_refreshes_every_dbt_layer_and_refits_the_text_and_churn_models():
+    """The text step otherwise keeps its registry and sentiment model between weekly refits, the churn step its
+    model between retrainings; they were fitted with the erased person's texts and snapshots."""
     import dagster as dg
 
     from dagster_project.definitions import defs
@@ -72,6 +72,7 @@ def test_the_rebuild_after_an_erasure_refreshes_every_dbt_layer_and_refits_the_t
 
     config = dg.validate_run_config(defs.resolve_job_def("voc360_transform"), rebuild_run_config())["ops"]
     assert config["ml_text_insights"]["config"]["refit"] is True
+    assert config["ml__churn_scores"]["config"]["retrain"] is True
     assert all(config[f"dbt_{layer}"]["config"]["full_refresh"] is True for layer in REBUILT_LAYERS)
 
 
@@ -328,7 +329,8 @@ def test_the_erase_job_runs_from_dagster_and_its_sensor_requests_a_full_rebuild(
     assert dg.validate_run_config(transform, request.run_config)
     ops = request.run_config["ops"]
     dbt_ops = {f"dbt_{layer}" for layer in ("staging", "intermediate", "features", "marts")}
-    assert set(ops) == dbt_ops | {"ml_text_insights"}
+    assert set(ops) == dbt_ops | {"ml_text_insights", "ml__churn_scores"}
     assert all(ops[op]["config"]["full_refresh"] for op in dbt_ops)
     assert ops["ml_text_insights"]["config"]["refit"] is True
+    assert ops["ml__churn_scores"]["config"]["retrain"] is True
     assert request.tags[ERASURE_TAG] == erasure_id

@@ -1,19 +1,23 @@
 """Churn model (ml.churn): time-based validation and reasons on generated snapshots, the look-ahead guard,
 and the same model on the public IBM Telco churn file (published 5-fold AUC about 0.84-0.85)."""
 
+import pickle
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from ml.churn import (
+    ChurnFit,
     LookAheadError,
     assert_no_future_information,
     calibration_table,
     cross_validate_churn,
     train_churn,
 )
+from ml.steps import churn_scores
 
 TELCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "telco" / "telco_customer_churn_ibm.csv"
 HORIZON = pd.Timedelta(days=90)
@@ -186,3 +190,67 @@ def test_model_round_trips_through_a_file(snapshots, tmp_path):
     loaded = ChurnModel.load(result.model.save(tmp_path / "churn.pkl"))
     rows = snapshots[snapshots["churned"].isna()]
     assert np.allclose(loaded.predict(rows), result.model.predict(rows))
+
+
+def _snapshot_warehouse(snapshots: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    """The two feature tables ml.steps.churn_scores reads, from the generated snapshots."""
+    con = duckdb.connect()
+    con.execute("create schema features")
+    frame = snapshots.rename(columns={"customer_id": "person_id"}).assign(
+        is_scoring_cutoff=lambda d: d["churned"].isna(), is_lookback_complete=True)
+    con.register("snapshots", frame)
+    con.execute("create table features.feat_churn_snapshots as select * from snapshots")
+    con.execute("create table features.feat_topic_exposure (person_id varchar, cutoff_date timestamp, "
+                "topic_id integer, topic_label varchar, negative_texts integer, max_event_at timestamp)")
+    return con
+
+
+def _scores(con) -> pd.DataFrame:
+    return con.execute("select * from ml.churn_scores order by person_id, scored_as_of").df()
+
+
+def test_the_churn_step_retrains_only_when_the_data_has_moved_on(snapshots, tmp_path):
+    con = _snapshot_warehouse(snapshots)
+    model = tmp_path / "ml" / "churn_model.pkl"
+    first = churn_scores(con, model)
+    assert first["trained"] and first["training"] == "no saved model" and model.exists()
+    scored = _scores(con)
+
+    # the next day with the same snapshots: the saved model scores the same rows the same way
+    again = churn_scores(con, model)
+    assert not again["trained"] and again["auc"] == first["auc"]
+    pd.testing.assert_frame_equal(_scores(con), scored)
+
+    # a customer's features changed: scored anew by the saved model
+    person = scored.sort_values("churn_score")["person_id"].iloc[0]
+    con.execute("update features.feat_churn_snapshots set days_since_last_order = 400, orders_180d = 0 "
+                "where person_id = ? and churned is null", [person])
+    changed = churn_scores(con, model)
+    assert not changed["trained"]
+    after = _scores(con).set_index("person_id")["churn_score"]
+    assert after[person] > scored.set_index("person_id")["churn_score"][person]
+
+    # days pass: scored by the saved model for six days, retrained on the seventh
+    con.execute("update features.feat_churn_snapshots set cutoff_date = cutoff_date + interval 6 day "
+                "where churned is null")
+    assert not churn_scores(con, model)["trained"]
+    con.execute("update features.feat_churn_snapshots set cutoff_date = cutoff_date + interval 1 day "
+                "where churned is null")
+    assert churn_scores(con, model)["training"] == "7 days of data since the last training"
+
+    # a topic column appears (texts on a topic): retrained
+    con.execute("insert into features.feat_topic_exposure select person_id, cutoff_date, 3, 'late delivery', 1, "
+                "cutoff_date - interval 1 day from features.feat_churn_snapshots where person_id = ?", [person])
+    assert churn_scores(con, model)["training"] == "feature columns changed"
+
+    # a cut-off's outcome becomes known: retrained with it
+    con.execute("update features.feat_churn_snapshots set churned = case when orders_180d > 2 then 0 else 1 end "
+                "where churned is null")
+    assert churn_scores(con, model)["training"] == "labelled cut-offs changed"
+
+    # an unreadable saved model stops the step; asked to retrain, the step does not read it
+    model.write_bytes(b"not a model")
+    with pytest.raises(pickle.UnpicklingError):
+        churn_scores(con, model)
+    assert churn_scores(con, model, retrain=True)["training"] == "asked"
+    assert isinstance(ChurnFit.load(model), ChurnFit)

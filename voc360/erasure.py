@@ -81,9 +81,11 @@ REBUILT_LAYERS = ("staging", "intermediate", "features", "marts")
 
 def rebuild_run_config() -> dict:
     """Run config of voc360_transform after an erasure: every dbt layer fully refreshed, so that incremental
-    models drop the rows whose raw rows were purged, and the text models refitted without the person's texts."""
+    models drop the rows whose raw rows were purged, the text models refitted without the person's texts and the
+    churn model retrained without their snapshots."""
     ops = {f"dbt_{layer}": {"config": {"full_refresh": True}} for layer in REBUILT_LAYERS}
-    return {"ops": {**ops, "ml_text_insights": {"config": {"refit": True}}}}
+    return {"ops": {**ops, "ml_text_insights": {"config": {"refit": True}},
+                    "ml__churn_scores": {"config": {"retrain": True}}}}
 
 
 class ErasureError(Exception):

@@ -135,7 +135,11 @@ def text_insights_asset(config: TextInsightsConfig, warehouse: DuckDBResource):
 
 # -- churn ----------------------------------------------------------------------------------------------------------
 class ChurnConfig(dg.Config):
+    """`retrain` trains and validates the model now, rather than when the data has moved on
+    (ml.steps.CHURN_RETRAIN_AFTER_DAYS)."""
+
     seed: int = 0
+    retrain: bool = False
 
 
 @dg.asset(
@@ -148,14 +152,17 @@ class ChurnConfig(dg.Config):
     "(feat_churn_snapshots, topic exposure pivoted per topic). Refuses snapshots whose features used events at "
     "or after their cut-off. Validated on time: trained on earlier cut-offs, tested on the latest labelled one "
     "(AUC, PR-AUC, decile calibration in metadata); the final model scores the latest cut-off with the three "
-    "features that raise each customer's risk most (TreeSHAP). Writes ml.churn_scores.",
+    "features that raise each customer's risk most (TreeSHAP). Retrained when a cut-off's outcome becomes known, "
+    "the features change, a week has passed, or when asked (config retrain); in between the saved model "
+    "(<warehouse>/ml/churn_model.pkl) scores. Writes ml.churn_scores.",
     metadata={"table": "ml.churn_scores"},
 )
 def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
-    from ml.steps import churn_scores
+    from ml.steps import churn_model_path, churn_scores
 
     with warehouse_tables(warehouse) as con:
-        metadata = churn_scores(con, seed=config.seed)
+        model_path = churn_model_path(get_settings().warehouse_dir)
+        metadata = churn_scores(con, model_path, seed=config.seed, retrain=config.retrain)
         metadata.update(_table_metadata(con, "churn_scores"))
     metadata.pop("scored_rows")
     metadata["look_ahead_check"] = dg.MetadataValue.json(metadata["look_ahead_check"])

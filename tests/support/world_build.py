@@ -18,7 +18,7 @@ import pandas as pd
 from conftest import generate_world, world_env
 from ml import identity
 from ml.embeddings import default_model_path
-from ml.steps import TextSettings, churn_scores, customer_clv, text_insights
+from ml.steps import TextSettings, churn_model_path, churn_scores, customer_clv, text_insights
 from voc360.landing import load_days
 from voc360.registry import load_registry
 from voc360.settings import DBT_PROJECT_DIR
@@ -94,7 +94,7 @@ def build_world(
         ml_runs = {"text_insights": text_insights(con, text)}
     build("path:models/features")
     with duckdb.connect(str(warehouse)) as con:
-        ml_runs["churn_scores"] = churn_scores(con)
+        ml_runs["churn_scores"] = churn_scores(con, churn_model_path(root / "warehouse"))
         ml_runs["customer_clv"] = customer_clv(con)
     build("path:models/marts")
     return Build(root, warehouse, Path(env["VOC360_GROUND_TRUTH_DIR"]), results, env, text, ml_runs)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -551,8 +552,36 @@ class PairwiseScores:
         }
 
 
-def _pairs(sizes: Iterable[int]) -> int:
-    return sum(n * (n - 1) // 2 for n in sizes)
+def _pairs(sizes: np.ndarray) -> int:
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def _cluster_codes(labels: pd.Series) -> np.ndarray:
+    """An integer cluster per record: records with equal labels share one; a record without a label (None or
+    "") is a cluster of its own."""
+    present = labels.notna() & (labels.astype(object) != "")
+    codes, _ = pd.factorize(labels.where(present, None), use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    alone = codes < 0
+    codes[alone] = -1 - np.arange(int(alone.sum()), dtype=np.int64)
+    return codes
+
+
+def _scores_of_labels(predicted: pd.Series, true: pd.Series) -> PairwiseScores:
+    """Pairwise scores of aligned labels of the same records, counted by cluster sizes (arrays, no Python object
+    per record: the person map of a large world has millions of records)."""
+    pred, actual = _cluster_codes(predicted), _cluster_codes(true)
+    pred_sizes = np.unique(pred, return_counts=True)[1]
+    true_sizes = np.unique(actual, return_counts=True)[1]
+    joint_sizes = pd.DataFrame({"pred": pred, "true": actual}).groupby(["pred", "true"]).size().to_numpy()
+    return PairwiseScores(
+        records=len(actual),
+        true_pairs=_pairs(true_sizes),
+        predicted_pairs=_pairs(pred_sizes),
+        correct_pairs=_pairs(joint_sizes),
+        predicted_clusters=len(pred_sizes),
+        true_clusters=len(true_sizes),
+    )
 
 
 def pairwise_precision_recall(
@@ -565,31 +594,16 @@ def pairwise_precision_recall(
     behind it) is its own true entity. Records in `predicted` but not in `truth` are ignored. Counting is by
     cluster sizes, so it costs O(records), not O(pairs).
     """
-    pred_label: dict[Hashable, Hashable] = {}
-    true_label: dict[Hashable, Hashable] = {}
-    for record, person in truth.items():
-        true_label[record] = person if person not in (None, "") else ("__unowned__", record)
-        cluster = predicted.get(record)
-        pred_label[record] = cluster if cluster not in (None, "") else ("__unresolved__", record)
-    pred_sizes = Counter(pred_label.values())
-    true_sizes = Counter(true_label.values())
-    joint = Counter((pred_label[r], true_label[r]) for r in truth)
-    return PairwiseScores(
-        records=len(truth),
-        true_pairs=_pairs(true_sizes.values()),
-        predicted_pairs=_pairs(pred_sizes.values()),
-        correct_pairs=_pairs(joint.values()),
-        predicted_clusters=len(pred_sizes),
-        true_clusters=len(true_sizes),
-    )
+    records = list(truth)
+    return _scores_of_labels(pd.Series([predicted.get(r) for r in records], dtype=object),
+                             pd.Series([truth[r] for r in records], dtype=object))
 
 
 def load_identity_truth(truth_dir: Path) -> pd.DataFrame:
     """identity_map.csv of a generated world: source, key_column, key, person_id (empty: nobody)."""
-    path = Path(truth_dir) / "identity_map.csv"
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    return pd.DataFrame(rows, columns=["source", "key_column", "key", "person_id"]).fillna("")
+    return pd.read_csv(Path(truth_dir) / "identity_map.csv", dtype=str, keep_default_na=False,
+                       usecols=["source", "key_column", "key", "person_id"]
+                       )[["source", "key_column", "key", "person_id"]]
 
 
 # How the truth's (source, key_column) name the records of int_person_map.
@@ -640,11 +654,10 @@ def evaluate_resolution(
     if linked_only:
         mapped = person_map[["record_type", "record_key"]].drop_duplicates()
         records = records.merge(mapped, on=["record_type", "record_key"], how="inner")
-    predicted = {
-        (t, k): p for t, k, p in person_map[["record_type", "record_key", "person_id"]].itertuples(index=False)
-    }
-    truth_map = {(t, k): p for t, k, p in records.itertuples(index=False)}
-    return pairwise_precision_recall(predicted, truth_map)
+    predicted = person_map[["record_type", "record_key", "person_id"]].drop_duplicates(
+        ["record_type", "record_key"], keep="last")
+    joined = records.merge(predicted, on=["record_type", "record_key"], how="left")
+    return _scores_of_labels(joined["person_id"].astype(object), joined["true_person"].astype(object))
 
 
 def evaluate_splink_pairs(matches: pd.DataFrame, truth: pd.DataFrame) -> PairwiseScores:

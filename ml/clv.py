@@ -141,17 +141,24 @@ def fit_bgnbd(frequency, recency, T, *, unit_days: float = 7.0,
     return BGNBDParams(float(r), float(alpha), float(a), float(b), loglik, unit_days, converged)
 
 
+# Log-parameters stay within +-20 (parameters from 2e-9 to 5e8). Where the likelihood has a ridge to infinity
+# (drop-out with no heterogeneity between customers sends BG/NBD's a and b there together; spend with none sends
+# Gamma-Gamma's q and v), an unbounded simplex wanders along it to its iteration cap: at 84,000 customers of the
+# medium world, over 15 minutes of BG/NBD evaluations.
+LOG_PARAM_BOUND = 20.0
+
+
 def _maximum_likelihood(mean_nll, initial: tuple[float, ...], n: int) -> tuple[np.ndarray, float, bool]:
     """Log-parameters minimising a mean negative log-likelihood (L-BFGS-B, then Nelder-Mead from its end
     point), the total log-likelihood there, and whether the simplex converged. The mean rather than the sum
     keeps the tolerances meaningful at any number of customers: a sum over 100,000 customers cannot change by
     1e-12 in double precision. The simplex stops when it spans less than 1e-7 in every log-parameter (a
-    relative 1e-7 in the parameter) and 1e-12 in the mean: where the likelihood has a ridge (spend with no
-    heterogeneity between customers sends Gamma-Gamma's q and v to infinity together), a tighter span is below
-    rounding along the ridge and the simplex ran to its 20,000-iteration cap."""
-    res = minimize(mean_nll, np.log(initial), method="L-BFGS-B",
+    relative 1e-7 in the parameter) and 1e-12 in the mean."""
+    bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * len(initial)
+    res = minimize(mean_nll, np.log(initial), method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-12})
-    res = minimize(mean_nll, res.x, method="Nelder-Mead", options={"maxiter": 20000, "xatol": 1e-7, "fatol": 1e-12})
+    res = minimize(mean_nll, res.x, method="Nelder-Mead", bounds=bounds,
+                   options={"maxiter": 20000, "xatol": 1e-7, "fatol": 1e-12})
     return res.x, float(-res.fun * n), bool(res.success)
 
 

@@ -635,29 +635,35 @@ def _truth_records(truth: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).drop_duplicates(["record_type", "record_key"])
 
 
+def resolution_frame(person_map: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The truth's records of the types the graph knows (identity_map.csv rows as record_type, record_key,
+    true_person), each with the person the map (record_type, record_key, person_id) gives it, null when the map
+    does not have it, and whether it does (in_map)."""
+    predicted = person_map[["record_type", "record_key", "person_id"]].drop_duplicates(
+        ["record_type", "record_key"], keep="last")
+    joined = _truth_records(truth).merge(predicted, on=["record_type", "record_key"], how="left", indicator=True)
+    joined["in_map"] = joined.pop("_merge") == "both"
+    return joined
+
+
 def evaluate_resolution(
-    person_map: pd.DataFrame,
-    truth: pd.DataFrame,
+    resolution: pd.DataFrame,
     record_types: Iterable[str] | None = None,
     linked_only: bool = False,
 ) -> PairwiseScores:
-    """Pairwise scores of a person map (record_type, record_key, person_id) against identity_map.csv rows,
-    over the truth's records of `record_types` (all types the graph knows by default).
+    """Pairwise scores of a person map against the truth (a `resolution_frame`), over the truth's records of
+    `record_types` (all types the graph knows by default).
 
     With linked_only=False, records that carry no identifier at all (anonymous receipts, browsers that never
     signed in, social accounts never bound) stay in the universe and lower recall: the number for "all
     records". With linked_only=True the universe is the records in the person map, i.e. those the graph could
     link at all: the number for "all linked records"."""
-    records = _truth_records(truth)
+    rows = resolution
     if record_types is not None:
-        records = records[records["record_type"].isin(list(record_types))]
+        rows = rows[rows["record_type"].isin(list(record_types))]
     if linked_only:
-        mapped = person_map[["record_type", "record_key"]].drop_duplicates()
-        records = records.merge(mapped, on=["record_type", "record_key"], how="inner")
-    predicted = person_map[["record_type", "record_key", "person_id"]].drop_duplicates(
-        ["record_type", "record_key"], keep="last")
-    joined = records.merge(predicted, on=["record_type", "record_key"], how="left")
-    return _scores_of_labels(joined["person_id"].astype(object), joined["true_person"].astype(object))
+        rows = rows[rows["in_map"]]
+    return _scores_of_labels(rows["person_id"].astype(object), rows["true_person"].astype(object))
 
 
 def evaluate_splink_pairs(matches: pd.DataFrame, truth: pd.DataFrame) -> PairwiseScores:
@@ -720,9 +726,10 @@ def identity_quality(
     `thresholds`."""
     truth = load_identity_truth(truth_dir)
     person_map = read_person_map(con)
-    crm = evaluate_resolution(person_map, truth, [CRM])
-    linked = evaluate_resolution(person_map, truth, linked_only=True)
-    everything = evaluate_resolution(person_map, truth)
+    resolution = resolution_frame(person_map, truth)
+    crm = evaluate_resolution(resolution, [CRM])
+    linked = evaluate_resolution(resolution, linked_only=True)
+    everything = evaluate_resolution(resolution)
     persons = int(person_map["person_id"].nunique())
     true_persons = true_person_count(truth_dir)
     passed = (

@@ -539,6 +539,9 @@ def _key_list(keys: np.ndarray) -> list[bytes]:
     return [raw[i:i + 32] for i in range(0, len(raw), 32)]
 
 
+_FILL_BLOCK = 65_536
+
+
 class EmbeddingCache:
     """Vectors keyed by (model id, sha256 of the normalised text), stored under `root`.
 
@@ -595,16 +598,22 @@ class EmbeddingCache:
             self._vectors[model_id] = blocks = [np.concatenate(blocks)]
         return blocks[0] if blocks else np.zeros((0, 0), np.float32)
 
-    def get(self, model_id: str, keys: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        """(found mask, vectors of the found keys in order)."""
+    def fill(self, model_id: str, keys: Sequence[bytes], out: np.ndarray) -> np.ndarray:
+        """Write the vectors of the keys found into the same rows of `out`, a block of rows at a time (no copy
+        of them all on the way); returns the found mask."""
+        rows = self._rows(model_id, keys)
+        found = np.flatnonzero(rows >= 0)
+        if len(found):
+            matrix = self._matrix(model_id)
+            for start in range(0, len(found), _FILL_BLOCK):
+                block = found[start:start + _FILL_BLOCK]
+                out[block] = matrix[rows[block]]
+        return rows >= 0
+
+    def _rows(self, model_id: str, keys: Sequence[bytes]) -> np.ndarray:
         self._refresh(model_id)
         index = self._index[model_id]
-        rows = [index.get(k, -1) for k in keys]
-        found = np.array([r >= 0 for r in rows], dtype=bool)
-        if not found.any():
-            return found, np.zeros((0, 0), np.float32)
-        matrix = self._matrix(model_id)
-        return found, matrix[[r for r in rows if r >= 0]]
+        return np.fromiter((index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
 
     def put(self, model_id: str, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         """Store vectors for keys (one new shard)."""
@@ -621,12 +630,16 @@ class EmbeddingCache:
 
     def __contains__(self, item: tuple[str, str]) -> bool:
         model_id, text = item
-        found, _ = self.get(model_id, [self.key(text)])
-        return bool(found[0])
+        return bool(self._rows(model_id, [self.key(text)])[0] >= 0)
 
     def count(self, model_id: str) -> int:
         self._refresh(model_id)
         return len(self._index[model_id])
+
+    def dim(self, model_id: str) -> int:
+        """Dimensions of the model's vectors (0 when the cache holds none)."""
+        self._refresh(model_id)
+        return int(self._matrix(model_id).shape[1])
 
     def models(self) -> list[str]:
         """Model ids that have vectors in this cache."""
@@ -691,39 +704,51 @@ def embed_texts(
     t0 = time.perf_counter()
     items = _as_text_list(texts)
     normalized = [normalize_text(t) for t in items]
-    keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in normalized]
-    first: dict[bytes, int] = {}
-    for i, k in enumerate(keys):
-        first.setdefault(k, i)
-    distinct_keys = list(first)
+    # distinct texts in order of first occurrence; inverse[i] is the distinct text of items[i]
+    distinct: dict[bytes, int] = {}
+    first: list[int] = []
+    inverse = np.empty(len(items), dtype=np.int64)
+    for i, t in enumerate(normalized):
+        k = hashlib.sha256(t.encode("utf-8")).digest()
+        j = distinct.get(k)
+        if j is None:
+            j = distinct[k] = len(first)
+            first.append(i)
+        inverse[i] = j
+    distinct_keys = list(distinct)
     use_cache = cache is not None and getattr(encoder, "cacheable", True)
-    vectors: dict[bytes, np.ndarray] = {}
-    from_cache = 0
-    if use_cache and distinct_keys:
-        found, got = cache.get(encoder.model_id, distinct_keys)
-        for k, v in zip((k for k, f in zip(distinct_keys, found, strict=True) if f), got, strict=True):
-            vectors[k] = v
-        from_cache = int(found.sum())
-    missing = [k for k in distinct_keys if k not in vectors]
+    # One matrix of the distinct vectors, filled from the cache and by the encoder: a corpus of a million
+    # texts holds no second copy of it, nor a Python object per vector.
+    vectors: np.ndarray | None = None
+    found = np.zeros(len(distinct_keys), dtype=bool)
+    if use_cache and distinct_keys and cache.count(encoder.model_id):
+        vectors = np.empty((len(distinct_keys), cache.dim(encoder.model_id)), dtype=np.float32)
+        found = cache.fill(encoder.model_id, distinct_keys, vectors)
+    from_cache = int(found.sum())
+    missing = np.flatnonzero(~found)
     encode_seconds = 0.0
     for start in range(0, len(missing), batch_size):
         chunk = missing[start:start + batch_size]
         t_enc = time.perf_counter()
-        out = l2_normalize(encoder.encode([normalized[first[k]] for k in chunk]))
+        out = l2_normalize(encoder.encode([normalized[first[j]] for j in chunk]))
         encode_seconds += time.perf_counter() - t_enc
         if use_cache:
-            cache.put(encoder.model_id, chunk, out)
-        vectors.update(zip(chunk, out, strict=True))
-    if items:
-        matrix = np.stack([vectors[k] for k in keys]).astype(np.float32, copy=False)
-    else:
+            cache.put(encoder.model_id, [distinct_keys[j] for j in chunk], out)
+        if vectors is None:
+            vectors = np.empty((len(distinct_keys), out.shape[1]), dtype=np.float32)
+        vectors[chunk] = out
+    if not items:
         matrix = np.zeros((0, encoder.dim if getattr(encoder, "dim", 0) else 0), np.float32)
+    elif len(distinct_keys) == len(items):  # no repeats: inverse is 0..n-1
+        matrix = vectors
+    else:
+        matrix = vectors[inverse]
     seconds = time.perf_counter() - t0
     stats = {
         "texts": len(items),
         "distinct": len(distinct_keys),
         "from_cache": from_cache,
-        "embedded_new": len(missing),
+        "embedded_new": int(len(missing)),
         "seconds": round(seconds, 4),
         "texts_per_second": round(len(items) / seconds, 1) if seconds > 0 else float("inf"),
         "encode_texts_per_second": round(len(missing) / encode_seconds, 1) if encode_seconds > 0 else None,

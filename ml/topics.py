@@ -103,13 +103,38 @@ class Clustering:
         return int(len(self.centroids))
 
 
+# Above PCA_FIT_SAMPLE texts the projection is fitted on a seeded sample of that many and applied in blocks of
+# ROW_BLOCK: a corpus of a million 384-d vectors would otherwise hold two more full-size copies (normalised and
+# centred) while it is fitted. The principal axes of 200,000 random texts are those of all of them.
+PCA_FIT_SAMPLE = 200_000
+ROW_BLOCK = 100_000
+
+
 def _reduce(vectors: np.ndarray, dims: int, seed: int) -> np.ndarray:
     from sklearn.decomposition import PCA
 
-    x = l2_normalize(vectors)
-    if x.shape[1] > dims and len(x) > dims:
-        x = PCA(n_components=dims, random_state=seed, svd_solver="randomized").fit_transform(x)
-    return l2_normalize(x)
+    n, d = vectors.shape
+    if d <= dims or n <= dims:
+        return l2_normalize(vectors)
+    pca = PCA(n_components=dims, random_state=seed, svd_solver="randomized")
+    if n <= PCA_FIT_SAMPLE:
+        return l2_normalize(pca.fit_transform(l2_normalize(vectors)))
+    sample = np.sort(np.random.default_rng(seed).choice(n, PCA_FIT_SAMPLE, replace=False))
+    pca.fit(l2_normalize(vectors[sample]))
+    reduced = np.empty((n, dims), dtype=np.float32)
+    for start in range(0, n, ROW_BLOCK):
+        block = slice(start, start + ROW_BLOCK)
+        reduced[block] = l2_normalize(pca.transform(l2_normalize(vectors[block])))
+    return reduced
+
+
+def _similarity_to_centroids(vectors: np.ndarray, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Cosine of each unit vector to the unit centroid of its cluster (labels >= 0), in blocks of rows."""
+    sims = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), ROW_BLOCK):
+        block = slice(start, start + ROW_BLOCK)
+        sims[block] = np.einsum("ij,ij->i", vectors[block], centroids[labels[block]])
+    return sims
 
 
 def _knn_communities(x: np.ndarray, knn: int, resolution: float, seed: int) -> np.ndarray:
@@ -524,7 +549,8 @@ def fit_topics(
         member = clustering.labels >= 0
         sims = np.full(len(space.index), np.nan, dtype=np.float32)
         if member.any():
-            sims[member] = np.einsum("ij,ij->i", space.vectors[member], clustering.centroids[clustering.labels[member]])
+            sims[member] = _similarity_to_centroids(space.vectors, clustering.centroids,
+                                                    np.maximum(clustering.labels, 0))[member]
         assign_similarities = [float(np.quantile(sims[clustering.labels == c], ASSIGN_MEMBER_QUANTILE))
                                for c in range(clustering.k)]
         ids = registry.update(space.space, space.model_id, clustering.centroids,

@@ -57,6 +57,7 @@ def test_embed_texts_deduplicates_caches_and_keeps_order(tmp_path):
     # only the new text is encoded; another model id has its own vectors
     m3, stats3 = embed_texts(["app crashes", "Battery drains fast"], enc2, cache)
     assert enc2.seen == ["battery drains fast"] and stats3["embedded_new"] == 1
+    assert np.array_equal(m3[0], m[2]) and np.allclose(np.linalg.norm(m3[1]), 1.0)
     other = CountingEncoder("fake:v2")
     embed_texts(["App crashes"], other, cache)
     assert other.seen == ["app crashes"]

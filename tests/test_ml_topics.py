@@ -313,3 +313,32 @@ def test_every_text_is_assigned_and_tiny_clusters_are_other():
     assert result.info["other_share"] <= 0.01
     truth = np.repeat(np.arange(6), [100] * 5 + [3])
     assert clustering_scores(truth, result.labels)["nmi"] >= 0.95
+
+
+def test_a_corpus_above_the_pca_sample_is_projected_by_a_sampled_fit_in_blocks(monkeypatch):
+    """Large corpora fit the projection on a sample and apply it block by block; the clusters are those of the
+    projection fitted on every text."""
+    import ml.topics as topics
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(6, 96))
+    x = np.concatenate([c + rng.normal(scale=0.3, size=(250, 96)) for c in centres]).astype(np.float32)
+    truth = np.repeat(np.arange(6), 250)
+    whole = cluster_embeddings(x, seed=0, reduce_dims=16, max_graph_points=400)
+    whole_reduced = topics._reduce(x, 16, seed=0)
+
+    monkeypatch.setattr(topics, "PCA_FIT_SAMPLE", 500)
+    monkeypatch.setattr(topics, "ROW_BLOCK", 333)
+    reduced = topics._reduce(x, 16, seed=0)
+    assert reduced.shape == (1500, 16) and reduced.dtype == np.float32
+    assert np.allclose(np.linalg.norm(reduced, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(reduced, whole_reduced, atol=1e-6)  # the sampled fit did run
+    # the geometry is that of the whole fit: cosines between texts agree closely
+    pairs = rng.integers(0, 1500, size=(2000, 2))
+    cos = np.einsum("ij,ij->i", reduced[pairs[:, 0]], reduced[pairs[:, 1]])
+    whole_cos = np.einsum("ij,ij->i", whole_reduced[pairs[:, 0]], whole_reduced[pairs[:, 1]])
+    assert np.abs(cos - whole_cos).max() < 0.05
+    sampled = cluster_embeddings(x, seed=0, reduce_dims=16, max_graph_points=400)
+    assert sampled.k == whole.k == 6
+    assert clustering_scores(truth, sampled.labels)["nmi"] >= 0.99
+    assert clustering_scores(whole.labels, sampled.labels)["ari"] >= 0.99

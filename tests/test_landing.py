@@ -196,3 +196,36 @@ def test_a_window_landed_in_many_batches_holds_none_of_them_in_memory_before_it_
     assert report.rows_loaded == 2000
     one_batch = 500 * 40 * len("words ")
     assert held[0] - before < one_batch, "the Arrow batches already written are still held by the connection"
+
+
+def test_a_backfill_parsed_in_worker_processes_lands_what_one_process_lands(tmp_path, landing, monkeypatch):
+    from voc360 import landing as landing_module
+
+    source = load_registry().sources["surveys"]
+    days = [DAY + dt.timedelta(days=i) for i in range(6)]
+    for day in days:
+        rows = [f"R{day:%d}-{i},C{i},nps,{i % 11},fine,email,,,{day}T10:00:00Z" for i in range(40)]
+        rows += [f"R{day:%d}-bad,C1,nps,abc,fine,email,,,{day}T10:00:00Z", '"unterminated,x']
+        write(landing, "surveys", day, "surveys.csv", "\n".join([SURVEY_HEADER, *rows]) + "\n")
+        write(landing, "surveys", day, "surveys_resend.csv", f"{SURVEY_HEADER}\nR{day:%d}-0,C0,nps,3,,web,,,{day}\n")
+    monkeypatch.setattr(landing_module, "_parse_workers", lambda: 2)
+
+    def land(min_files: int, name: str):
+        monkeypatch.setattr(landing_module, "PARALLEL_PARSE_MIN_FILES", min_files)
+        with duckdb.connect(str(tmp_path / name)) as con:
+            report = load_days(con, source, days, landing)
+            raw = con.execute("select * exclude (_loaded_at) from raw.surveys order by all").fetchall()
+            rejects = con.execute("select * exclude (_loaded_at) from raw_rejects.surveys order by all").fetchall()
+        return [(d.partition_date, d.files, d.rows_read, d.rows_loaded, d.rows_rejected) for d in report.days], raw, rejects
+
+    in_workers, here = land(2, "workers.duckdb"), land(10**6, "here.duckdb")
+    assert in_workers == here
+    assert in_workers[0][0] == (DAY, 2, 43, 41, 2) and len(in_workers[1]) == 6 * 41
+
+    # a file that cannot be landed fails the whole window from a worker too, and nothing of it is kept
+    write(landing, "surveys", days[3], "surveys.csv", SURVEY_HEADER.replace(",score", "") + "\nR,C,nps,,web,,,x\n")
+    monkeypatch.setattr(landing_module, "PARALLEL_PARSE_MIN_FILES", 2)
+    with duckdb.connect(str(tmp_path / "workers.duckdb")) as con:
+        with pytest.raises(LandingError, match="missing required column"):
+            load_days(con, source, days, landing)
+        assert con.execute("select * exclude (_loaded_at) from raw.surveys order by all").fetchall() == here[1]

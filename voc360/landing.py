@@ -22,9 +22,13 @@ import csv
 import dataclasses
 import datetime as dt
 import json
+import multiprocessing
+import os
 import shutil
 import zlib
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -69,6 +73,10 @@ VALUE_RULES = {
 MAX_RECORD_LINES = 50
 # Flush parsed rows to DuckDB in batches of about this many rows to bound memory.
 FLUSH_ROWS = 250_000
+# A load of at least this many files (a backfill) parses them in worker processes, one per core, while this
+# process writes the parsed batches to DuckDB: parsing is pure Python and would hold one core. A day's few
+# files are parsed here, where starting the workers would cost more than it saves.
+PARALLEL_PARSE_MIN_FILES = 8
 # Longest value a field may hold: the csv module's default field limit, applied to JSON values too so that
 # both formats reject the same oversized records (a multi-megabyte "comment" is an export bug, not text).
 MAX_FIELD_CHARS = 131_072
@@ -411,6 +419,40 @@ def parse_file(path: Path, landing_dir: Path, source: Source, day: dt.date) -> P
     return parsed
 
 
+def _parse_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _parsed_files(files: list[tuple[dt.date, Path]], landing_dir: Path, source: Source
+                  ) -> Iterator[tuple[dt.date, ParsedFile]]:
+    """Each file parsed, in the order given. Many files are parsed by worker processes (spawned: this process
+    may run DuckDB's and Dagster's threads, which a fork would copy mid-flight), at most two per worker ahead
+    of the writer so that parsed files do not pile up in memory."""
+    workers = _parse_workers()
+    if len(files) < PARALLEL_PARSE_MIN_FILES or workers < 2:
+        for day, path in files:
+            yield day, parse_file(path, landing_dir, source, day)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        queued = iter(files)
+        in_flight = deque()
+        for day, path in queued:
+            in_flight.append((day, pool.submit(parse_file, path, landing_dir, source, day)))
+            if len(in_flight) == 2 * workers:
+                break
+        while in_flight:
+            day, future = in_flight.popleft()
+            parsed = future.result()  # a worker's LandingError is raised here, and the load rolls back
+            following = next(queued, None)
+            if following is not None:
+                in_flight.append((following[0], pool.submit(parse_file, following[1], landing_dir, source,
+                                                            following[0])))
+            yield day, parsed
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     """Create raw, rejects and audit tables; add columns that the registry gained since."""
     for schema in (RAW_SCHEMA, REJECTS_SCHEMA, "raw_audit"):
@@ -581,16 +623,15 @@ def load_days(
         con.execute(f"delete from {AUDIT_TABLE} where source = ? and partition_date = any(?)", [source.name, days])
         batch: list[ParsedFile] = []
         pending = 0
-        for day in days:
-            for path in day_files(landing_dir, source, day):
-                parsed = parse_file(path, landing_dir, source, day)
-                reports[day].files += 1
-                reports[day].rows_read += parsed.rows_read
-                batch.append(parsed)
-                pending += parsed.rows_read
-                if pending >= FLUSH_ROWS:
-                    _tally(_flush(con, source, batch, loaded_at), reports, reasons)
-                    batch, pending = [], 0
+        files = [(day, path) for day in days for path in day_files(landing_dir, source, day)]
+        for day, parsed in _parsed_files(files, landing_dir, source):
+            reports[day].files += 1
+            reports[day].rows_read += parsed.rows_read
+            batch.append(parsed)
+            pending += parsed.rows_read
+            if pending >= FLUSH_ROWS:
+                _tally(_flush(con, source, batch, loaded_at), reports, reasons)
+                batch, pending = [], 0
         if batch:
             _tally(_flush(con, source, batch, loaded_at), reports, reasons)
         _drop_suppressed(con, source, days, reports)

@@ -75,46 +75,64 @@ ranked_nodes as (
 
 ),
 
+-- Every anchor rank is distinct (it names its node), so its position in anchor-rank order is an integer id of
+-- the node that orders like the rank: the rounds join and compare integers, not strings.
+numbered_nodes as (
+
+    select
+        *,
+        row_number() over (order by anchor_rank) as node_number
+    from ranked_nodes
+
+),
+
 neighbourhoods as (
 
-    select node_id, neighbour_id from edges
+    select nodes.node_number, neighbours.node_number as neighbour_number
+    from edges
+    inner join numbered_nodes as nodes
+        on edges.node_id = nodes.node_id
+    inner join numbered_nodes as neighbours
+        on edges.neighbour_id = neighbours.node_id
+
     union
-    select node_id, node_id from ranked_nodes
+
+    select node_number, node_number from numbered_nodes
 
 ),
 
 labels_0 as (
 
-    select node_id, anchor_rank as label from ranked_nodes
+    select node_number, node_number as label from numbered_nodes
 
 ),
 {% for i in range(1, iterations + 1) %}
 labels_{{ i }} as (
 
     select
-        neighbourhoods.node_id,
+        neighbourhoods.node_number,
         min(previous.label) as label
     from neighbourhoods
     inner join labels_{{ i - 1 }} as previous
-        on neighbourhoods.neighbour_id = previous.node_id
-    group by neighbourhoods.node_id
+        on neighbourhoods.neighbour_number = previous.node_number
+    group by neighbourhoods.node_number
 
 ),
 {% endfor %}
 components as (
 
     select
-        ranked_nodes.node_type,
-        ranked_nodes.node_key,
-        ranked_nodes.node_id,
-        labels.label as anchor_rank,
+        nodes.node_type,
+        nodes.node_key,
+        nodes.node_id,
+        anchors.anchor_rank,
         anchors.node_type as anchor_type,
         anchors.node_key as anchor_key
-    from ranked_nodes
+    from numbered_nodes as nodes
     inner join labels_{{ iterations }} as labels
-        on ranked_nodes.node_id = labels.node_id
-    inner join ranked_nodes as anchors
-        on labels.label = anchors.anchor_rank
+        on nodes.node_number = labels.node_number
+    inner join numbered_nodes as anchors
+        on labels.label = anchors.node_number
 
 )
 

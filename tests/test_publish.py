@@ -245,3 +245,18 @@ def test_parquet_export_switches_the_current_pointer(paths):
     for n in range(3, 6):
         publish(build, serving, ["marts"], f"build-{n}", [], parquet_dir=parquet, parquet_keep=2)
     assert sorted(p.name for p in parquet.iterdir()) == ["build-4", "build-5", "current"]
+
+
+def test_every_connection_of_a_publication_is_bounded_by_the_memory_limit(paths, tmp_path, monkeypatch):
+    build, serving = paths
+    connect, limits = duckdb.connect, []
+
+    def connect_and_read_the_limit(*args, **kwargs):
+        con = connect(*args, **kwargs)
+        limits.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
+        return con
+
+    monkeypatch.setattr(publish_module.duckdb, "connect", connect_and_read_the_limit)
+    publish(build, serving, ["marts"], "build-1", ["raw.orders"], parquet_dir=tmp_path / "parquet",
+            memory_limit="1GiB")
+    assert len(limits) == 3 and set(limits) == {"1.0 GiB"}  # the copy, its audit and its Parquet export

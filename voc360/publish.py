@@ -172,10 +172,10 @@ def _build_tables(con: duckdb.DuckDBPyConnection, catalog: str, schemas: Sequenc
     return [(s, t) for s, t in rows]
 
 
-def verify_copy(path: Path, expected: Sequence[PublishedTable], build_id: str) -> None:
+def verify_copy(path: Path, expected: Sequence[PublishedTable], build_id: str, config: dict | None = None) -> None:
     """Audit the new serving file: open it read-only, compare every table's row count with the build's and
     check the publication record. Raises PublishError on any difference."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with duckdb.connect(str(path), read_only=True, config=config or {}) as con:
         for table in expected:
             actual = con.execute(f"select count(*) from {_q(table.schema)}.{_q(table.table)}").fetchone()[0]
             if actual != table.row_count:
@@ -194,6 +194,7 @@ def publish(
     *,
     parquet_dir: Path | str | None = None,
     parquet_keep: int = 3,
+    memory_limit: str | None = None,
 ) -> PublishResult:
     """Publish complete copies of `schemas` from the build database (or a SparkBuild) into `serving_db`, atomically.
 
@@ -201,7 +202,8 @@ def publish(
     `voc360_meta.publications` records the build id, publication time, the checks that passed and every table
     with its row count. With `parquet_dir` (e.g. warehouse/serving_parquet) the same tables are also exported
     to `<parquet_dir>/<build_id>/<schema>/<table>.parquet` and the `current` file there is switched to the
-    build id; the last `parquet_keep` exports are kept.
+    build id; the last `parquet_keep` exports are kept. `memory_limit` (e.g. "4GB", Settings.duckdb_memory_limit)
+    bounds DuckDB in every connection the publication opens; without it DuckDB takes 80% of the machine's memory.
 
     The build database must not be open for writing by another connection while this runs (it is attached
     read-only). On any error before the final rename, serving_db is left untouched and the temporary file is
@@ -230,10 +232,11 @@ def publish(
         tmp = serving_db.with_name(f".{serving_db.name}{_TMP_TAG}{build_id}-{uuid.uuid4().hex[:8]}")
         parquet_tmp: Path | None = None
         try:
-            tables = _write_copy(tmp, build_db, schemas, build_id, checks_passed, published_at)
-            verify_copy(tmp, tables, build_id)
+            config = {"memory_limit": memory_limit} if memory_limit else {}
+            tables = _write_copy(tmp, build_db, schemas, build_id, checks_passed, published_at, config)
+            verify_copy(tmp, tables, build_id, config)
             if parquet_dir is not None:
-                parquet_tmp = _export_parquet_tmp(tmp, Path(parquet_dir).resolve(), tables, build_id)
+                parquet_tmp = _export_parquet_tmp(tmp, Path(parquet_dir).resolve(), tables, build_id, config)
             if tmp.with_name(tmp.name + ".wal").exists():
                 raise PublishError(f"{tmp} still has a write-ahead log after checkpoint")
             _fsync_path(tmp)
@@ -271,10 +274,11 @@ def _write_copy(
     build_id: str,
     checks_passed: Sequence[str],
     published_at: dt.datetime,
+    config: dict,
 ) -> list[PublishedTable]:
     tables: list[PublishedTable] = []
     # The file is new and private until the rename, so no transaction is needed: a failure discards it.
-    with duckdb.connect(str(tmp)) as con:
+    with duckdb.connect(str(tmp), config=config) as con:
         with _attached_build(con, build_db):
             found = _build_tables(con, "build", schemas)
             missing = sorted(set(schemas) - {s for s, _ in found})
@@ -308,7 +312,8 @@ def _write_copy(
     return tables
 
 
-def _export_parquet_tmp(serving_copy: Path, parquet_dir: Path, tables: Sequence[PublishedTable], build_id: str) -> Path:
+def _export_parquet_tmp(serving_copy: Path, parquet_dir: Path, tables: Sequence[PublishedTable], build_id: str,
+                        config: dict) -> Path:
     """Export the verified copy to a temporary folder under parquet_dir (renamed into place after the swap)."""
     parquet_dir.mkdir(parents=True, exist_ok=True)
     for stale in parquet_dir.glob(f".*{_TMP_TAG}*"):  # left by a killed publication (we hold the lock)
@@ -316,7 +321,7 @@ def _export_parquet_tmp(serving_copy: Path, parquet_dir: Path, tables: Sequence[
     tmp = parquet_dir / f".{build_id}{_TMP_TAG}{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        with duckdb.connect(str(serving_copy), read_only=True) as con:
+        with duckdb.connect(str(serving_copy), read_only=True, config=config) as con:
             for t in tables:
                 (tmp / t.schema).mkdir(exist_ok=True)
                 target = tmp / t.schema / f"{t.table}.parquet"

@@ -58,6 +58,7 @@ def build_publish_asset(published: Sequence[dg.AssetsDefinition]) -> dg.AssetsDe
             build_id=build_id,
             checks_passed=passed,
             parquet_dir=settings.warehouse_dir / "serving_parquet",
+            memory_limit=settings.duckdb_memory_limit,
         )
         return dg.MaterializeResult(
             metadata={

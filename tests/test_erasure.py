@@ -56,8 +56,10 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows of every table and view (a mart may be a view of the build, e.g. marts.fct_interactions)."""
     names = [r[0] for r in con.execute(
-        "select table_schema || '.' || table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_type in ('BASE TABLE', 'VIEW')"
     ).fetchall()]
     return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for name in names}
 

@@ -1,6 +1,11 @@
 -- The unified timeline for analysts: every customer touch on every channel, one row each, with the person it
 -- resolved to (a thin, published copy of int_interactions). Order a person's rows by occurred_at, then
 -- interaction_id, to read what they did in sequence. Free text is not here: text_id names it.
+--
+-- On DuckDB a view: publish materialises every view of the marts into the serving database, so analysts get
+-- a table while the build does not write its tens of millions of rows a second time each run. On Spark,
+-- publish reads the files of the tables dbt wrote, so there it stays a table.
+{{ config(materialized='table' if target.type == 'spark' else 'view') }}
 with
 
 interactions as (

@@ -83,3 +83,20 @@ def test_dbt_models_keep_the_group_owner_and_kinds_of_their_layer():
             if "great-expectations" in spec.kinds:
                 gated.add(".".join(spec.key.path))
     assert gated == {table for table in TABLE_RULES if table.startswith("marts.")}
+
+
+def test_a_dbt_step_leaves_its_parse_state_for_the_next_step_of_the_run(tmp_path):
+    from dagster_project.assets.dbt import PARTIAL_PARSE_FILE, keep_partial_parse
+
+    project_target, step_target = tmp_path / "target", tmp_path / "target" / "dbt_staging-run1"
+    project_target.mkdir()
+    (project_target / PARTIAL_PARSE_FILE).write_bytes(b"parsed by dbt parse, without vars")
+
+    keep_partial_parse(step_target, project_target)  # a step that failed before dbt wrote its state
+    assert (project_target / PARTIAL_PARSE_FILE).read_bytes() == b"parsed by dbt parse, without vars"
+
+    step_target.mkdir()
+    (step_target / PARTIAL_PARSE_FILE).write_bytes(b"parsed with the run's vars")
+    keep_partial_parse(step_target, project_target)
+    assert (project_target / PARTIAL_PARSE_FILE).read_bytes() == b"parsed with the run's vars"
+    assert sorted(p.name for p in project_target.iterdir()) == ["dbt_staging-run1", PARTIAL_PARSE_FILE]

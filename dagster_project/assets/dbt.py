@@ -6,7 +6,11 @@ staging, ML after intermediate), and each runs `dbt build` over its own selectio
 
 import functools
 import json
+import os
+import shutil
+import uuid
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -24,6 +28,8 @@ get_settings()  # exports the warehouse path and salt that profiles.yml reads
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # `dagster dev` re-parses on start; elsewhere the manifest comes from `dbt parse` (make parse).
 dbt_project.prepare_if_dev()
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 # "features" sits between the text ML assets (which read intermediate) and the churn and CLV assets.
 LAYERS = ("staging", "intermediate", "features", "marts")
@@ -97,11 +103,28 @@ def build_layer_assets(layer: str) -> dg.AssetsDefinition:
             # Nobody reads dbt's output any more: stop it rather than let it block on a full pipe.
             invocation.process.terminate()
         invocation.process.wait()
+        keep_partial_parse(invocation.target_path, dbt_project.project_dir / dbt_project.target_path)
         yield from with_table_metadata(events, invocation.manifest, warehouse)
         if failure is not None:
             raise failure
 
     return layer_models
+
+
+def keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
+    """Make dbt's parse state of this invocation the project's, which dagster-dbt copies into every invocation.
+
+    A run passes its partition window as vars, and a parse made with other vars (or another profile) is parsed
+    again in full: without this, each of a run's dbt steps spent seconds re-parsing the whole project. dbt
+    checks the state against the files, vars and profile, so a stale or foreign one only costs a full parse. The
+    copy is renamed into place: a step starting meanwhile reads the old file or the new one, never half of it."""
+    produced = invocation_target / PARTIAL_PARSE_FILE
+    if not produced.exists():
+        return
+    project_target.mkdir(parents=True, exist_ok=True)
+    staged = project_target / f".{PARTIAL_PARSE_FILE}.{uuid.uuid4().hex}"
+    shutil.copyfile(produced, staged)
+    os.replace(staged, project_target / PARTIAL_PARSE_FILE)
 
 
 def with_table_metadata(events: list, manifest: Mapping[str, Any], warehouse: DuckDBResource) -> Iterator:

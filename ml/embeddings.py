@@ -748,7 +748,7 @@ def embed_texts(
         "texts": len(items),
         "distinct": len(distinct_keys),
         "from_cache": from_cache,
-        "embedded_new": int(len(missing)),
+        "embedded_new": len(missing),
         "seconds": round(seconds, 4),
         "texts_per_second": round(len(items) / seconds, 1) if seconds > 0 else float("inf"),
         "encode_texts_per_second": round(len(missing) / encode_seconds, 1) if encode_seconds > 0 else None,

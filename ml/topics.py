@@ -129,11 +129,13 @@ def _reduce(vectors: np.ndarray, dims: int, seed: int) -> np.ndarray:
 
 
 def _similarity_to_centroids(vectors: np.ndarray, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Cosine of each unit vector to the unit centroid of its cluster (labels >= 0), in blocks of rows."""
-    sims = np.empty(len(vectors), dtype=np.float32)
+    """Cosine of each unit vector to the unit centroid of its cluster, NaN for "other" (label -1), in blocks of
+    rows."""
+    sims = np.full(len(vectors), np.nan, dtype=np.float32)
     for start in range(0, len(vectors), ROW_BLOCK):
         block = slice(start, start + ROW_BLOCK)
-        sims[block] = np.einsum("ij,ij->i", vectors[block], centroids[labels[block]])
+        member = np.flatnonzero(labels[block] >= 0) + start
+        sims[member] = np.einsum("ij,ij->i", vectors[member], centroids[labels[member]])
     return sims
 
 
@@ -546,11 +548,7 @@ def fit_topics(
         language = "zh" if space.space == ZH_SPACE else None
         keywords = ctfidf_keywords(space_texts, clustering.labels, language=language, top_n=top_n_keywords)
         sizes = np.bincount(clustering.labels[clustering.labels >= 0], minlength=clustering.k)
-        member = clustering.labels >= 0
-        sims = np.full(len(space.index), np.nan, dtype=np.float32)
-        if member.any():
-            sims[member] = _similarity_to_centroids(space.vectors, clustering.centroids,
-                                                    np.maximum(clustering.labels, 0))[member]
+        sims = _similarity_to_centroids(space.vectors, clustering.centroids, clustering.labels)
         assign_similarities = [float(np.quantile(sims[clustering.labels == c], ASSIGN_MEMBER_QUANTILE))
                                for c in range(clustering.k)]
         ids = registry.update(space.space, space.model_id, clustering.centroids,

@@ -21,6 +21,7 @@ import codecs
 import csv
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import multiprocessing
 import os
@@ -434,20 +435,18 @@ def _parsed_files(files: list[tuple[dt.date, Path]], landing_dir: Path, source: 
             yield day, parse_file(path, landing_dir, source, day)
         return
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        queued = iter(files)
-        in_flight = deque()
-        for day, path in queued:
+
+    def submit(count: int) -> None:
+        for day, path in itertools.islice(queued, count):
             in_flight.append((day, pool.submit(parse_file, path, landing_dir, source, day)))
-            if len(in_flight) == 2 * workers:
-                break
+
+    queued, in_flight = iter(files), deque()
+    try:
+        submit(2 * workers)
         while in_flight:
             day, future = in_flight.popleft()
             parsed = future.result()  # a worker's LandingError is raised here, and the load rolls back
-            following = next(queued, None)
-            if following is not None:
-                in_flight.append((following[0], pool.submit(parse_file, following[1], landing_dir, source,
-                                                            following[0])))
+            submit(1)
             yield day, parsed
     finally:
         pool.shutdown(cancel_futures=True)

@@ -3,7 +3,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from voc360.settings import get_settings
+from voc360.settings import WINDOW_END_TAG, WINDOW_START_TAG, get_settings
 
 # One partition per export day, in UTC, from the first day of history; the latest is yesterday.
 daily_partitions = dg.DailyPartitionsDefinition(start_date=get_settings().start_date.isoformat())
@@ -13,10 +13,11 @@ RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster
 
 
 class DbtWindowConfig(dg.Config):
-    """The landing partitions whose records the incremental staging models rebuild (inclusive export days).
+    """The landing partitions whose records the incremental models rebuild (inclusive export days).
 
-    Empty: the partition or range of the run when it has one, else everything. After a backfill of
-    voc360_land, give the same range to voc360_transform here (voc360 build --start/--end does)."""
+    Empty: the partition or range of the run when it has one, then its window tags (WINDOW_START_TAG and
+    WINDOW_END_TAG, which voc360 build --start/--end gives its voc360_transform run), else everything. After a
+    backfill of voc360_land, give the same range to voc360_transform here or in those tags."""
 
     min_date: str | None = None
     max_date: str | None = None
@@ -25,7 +26,7 @@ class DbtWindowConfig(dg.Config):
 
 def dbt_window_args(config: DbtWindowConfig, run_tags: Mapping[str, str]) -> list[str]:
     """dbt arguments for a run: --vars with the partition window (explicit config first, then the run's
-    partition tags), none for a run over everything; --full-refresh when asked."""
+    partition tags, then its window tags), none for a run over everything; --full-refresh when asked."""
     if config.min_date or config.max_date:
         if not (config.min_date and config.max_date):
             raise dg.Failure("give both min_date and max_date, or neither")
@@ -34,6 +35,8 @@ def dbt_window_args(config: DbtWindowConfig, run_tags: Mapping[str, str]) -> lis
         first = last = run_tags[PARTITION_TAG]
     elif RANGE_START_TAG in run_tags and RANGE_END_TAG in run_tags:
         first, last = run_tags[RANGE_START_TAG], run_tags[RANGE_END_TAG]
+    elif WINDOW_START_TAG in run_tags and WINDOW_END_TAG in run_tags:
+        first, last = run_tags[WINDOW_START_TAG], run_tags[WINDOW_END_TAG]
     else:
         first = last = None
     args = ["--full-refresh"] if config.full_refresh else []

@@ -1,5 +1,6 @@
-"""Incremental staging driven by the partition window: any backfill equals a full build, a re-run partition
-changes nothing, and a late file for an old day reaches staging through the lookback."""
+"""Incremental models driven by the partition window: any backfill equals a full build, a re-run partition
+changes nothing, a late file for an old day reaches staging through the lookback, and a corrected re-export
+or a new identity link reaches the derived models as a full build would have it."""
 
 import datetime as dt
 import json
@@ -22,8 +23,9 @@ DAYS = 5
 MARTS = ["kpi_daily_channel", "kpi_monthly", "kpi_service_daily", "kpi_service_monthly", "kpi_web_funnel_daily",
          "kpi_cohort_retention", "kpi_churn_monthly", "fct_interactions"]
 SELECTION = [f"+{m}" for m in MARTS]
-INCREMENTAL = ["stg_web__events", "stg_app__events", "stg_shop__orders", "stg_shop__order_items",
-               "stg_service__ticket_messages", "stg_service__ticket_status_changes"]
+STAGED_BY_WINDOW = ["stg_web__events", "stg_app__events", "stg_shop__orders", "stg_shop__order_items",
+                    "stg_service__ticket_messages", "stg_service__ticket_status_changes"]
+INCREMENTAL = [*STAGED_BY_WINDOW, "int_web_sessions", "int_interactions"]
 
 
 def landed_days(landing: Path) -> list[dt.date]:
@@ -86,17 +88,18 @@ def test_window_args_come_from_config_then_partition_tags():
         dbt_window_args(DbtWindowConfig(min_date="2026-01-05", max_date="2026-01-01"), {})
 
 
-def test_the_cli_window_is_valid_run_config_of_the_transform_job():
-    from dagster import validate_run_config
+def test_the_cli_window_reaches_the_dbt_steps_of_the_transform_run_through_its_tags():
+    """voc360 build --start/--end tags its transform run with the window: a dbt step reads it from the run's
+    tags, so every copy of a layer's op that Dagster runs gets it. Without a range: everything."""
+    from voc360.cli import transform_tags
 
-    from dagster_project.definitions import defs
-    from voc360.cli import transform_run_config
-
-    job = defs.resolve_job_def("voc360_transform")
-    config = validate_run_config(job, transform_run_config({"min_date": "2026-01-02", "max_date": "2026-01-04"}))
-    assert config["ops"]["dbt_staging"]["config"] == {"min_date": "2026-01-02", "max_date": "2026-01-04",
-                                                      "full_refresh": False}
-    assert transform_run_config(None) is None  # no range: the transform rebuilds everything
+    tags = transform_tags("b1", (dt.date(2026, 1, 2), dt.date(2026, 1, 4)))
+    assert tags["voc360/build"] == "b1"
+    assert dbt_window_args(DbtWindowConfig(), tags) == ["--vars", "{min_date: '2026-01-02', max_date: '2026-01-04'}"]
+    explicit = DbtWindowConfig(min_date="2026-01-03", max_date="2026-01-03")
+    assert dbt_window_args(explicit, tags)[-1] == "{min_date: '2026-01-03', max_date: '2026-01-03'}"
+    assert transform_tags("b1", None) == {"voc360/build": "b1"}
+    assert dbt_window_args(DbtWindowConfig(), transform_tags("b1", None)) == []
 
 
 def test_models_of_the_large_event_tables_are_incremental(full_build):
@@ -119,8 +122,9 @@ def test_backfill_in_windows_equals_a_full_build(world, full_build):
         backfill.land(window)
         backfill.transform(window[0], window[-1])
     expected = full_build.checksums()
-    assert len(expected) > 30 and all(f"staging.{m}" in expected for m in INCREMENTAL)
-    assert all(expected[f"staging.{m}"][0] > 0 for m in INCREMENTAL)
+    assert len(expected) > 30 and all(f"staging.{m}" in expected for m in STAGED_BY_WINDOW)
+    assert all(expected[f"staging.{m}"][0] > 0 for m in STAGED_BY_WINDOW)
+    assert expected["intermediate.int_web_sessions"][0] > 0 and expected["intermediate.int_interactions"][0] > 0
     assert backfill.checksums() == expected
 
 
@@ -143,11 +147,75 @@ def test_rerunning_a_partition_is_idempotent_and_a_late_file_is_caught_by_the_lo
         rerun.land([old_day])
         find = "select occurred_date, _partition_date from staging.stg_web__events where event_id = 'late-web-1'"
         # ... a run for a later window without lookback misses it, the default lookback of 3 days catches it
-        completed, _ = dbt(rerun.env, rerun.root, "run", "-s", *INCREMENTAL,
+        completed, _ = dbt(rerun.env, rerun.root, "run", "-s", *STAGED_BY_WINDOW,
                            "--vars", f"{{min_date: '{day}', max_date: '{day}', lookback_days: 0}}")
         assert completed.returncode == 0, completed.stdout[-4000:]
         assert rerun.rows(find) == []
-        rerun.transform(day, day, selection=INCREMENTAL)
+        rerun.transform(day, day, selection=STAGED_BY_WINDOW)
         assert rerun.rows(find) == [(old_day, old_day)]
     finally:
         (rerun.landing / "web_events" / old_day.isoformat() / "resent_late.jsonl").unlink()
+
+
+def test_a_corrected_export_and_new_identity_links_reach_the_derived_models_as_a_full_build_would(
+        world, full_build, tmp_path):
+    """The last day is exported again: without one session that only it held, and with two new signed-in
+    events. One signs in a visitor that browsed anonymously on the first day, the other gives a second login
+    to a visitor signed in on the first day, which unlinks it. The run for the last day alone must rebuild the
+    withdrawn session and re-resolve the first day's touches of both visitors, outside its window."""
+    root, env = world
+    landing = tmp_path / "landing"
+    shutil.copytree(env["VOC360_LANDING_DIR"], landing)
+    corrected = Warehouse(tmp_path / "corrected", {**env, "VOC360_LANDING_DIR": str(landing)})
+    shutil.copytree(full_build.root, corrected.root, ignore=shutil.ignore_patterns("target", "logs"))
+    days = landed_days(landing)
+    first, day = days[0], days[-1]
+
+    def one(sql: str):
+        rows = corrected.rows(sql)
+        assert rows, sql
+        return rows[0][0]
+
+    def first_day_visitor(logins: int) -> str:
+        return one(f"select anonymous_id from staging.stg_web__events group by anonymous_id "
+                   f"having count(distinct login_id) = {logins} and count(*) > count(login_id) "
+                   f"and max(_partition_date) = '{first}' "
+                   f"order by anonymous_id limit 1")
+
+    withdrawn = one(f"select session_id from staging.stg_web__events group by session_id "
+                    f"having min(_partition_date) = '{day}' order by session_id limit 1")
+    anonymous, signed_in = first_day_visitor(0), first_day_visitor(1)
+    customers = [r[0] for r in corrected.rows("select customer_id from staging.stg_crm__customers "
+                                              "order by customer_id limit 2")]
+    person_of = ("select count(distinct person_id), min(person_id) from intermediate.int_interactions "
+                 "where interaction_id in (select 'web_events:' || event_id from staging.stg_web__events "
+                 "where anonymous_id = '{}' and login_id is null)")
+    assert corrected.rows(person_of.format(anonymous)) == [(0, None)]
+    assert corrected.rows(person_of.format(signed_in))[0][0] == 1
+
+    for path in (landing / "web_events" / day.isoformat()).glob("*.jsonl"):
+        # the export's malformed lines stay as they are: they are rejected again
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(line for line in lines if f'"session_id":"{withdrawn}"' not in line.replace(" ", "")))
+    new_logins = [(anonymous, customers[0]), (signed_in, customers[1])]
+    (landing / "web_events" / day.isoformat() / "signed_in.jsonl").write_text("".join(
+        json.dumps({"event_id": f"new-login-{i}", "session_id": f"s-new-login-{i}", "anonymous_id": visitor,
+                    "login_id": login, "occurred_at": f"{day}T12:00:00Z", "event_type": "page_view",
+                    "page_url": "/", "product_id": None, "dwell_seconds": 2.0, "referrer": None,
+                    "device_type": "desktop"}) + "\n"
+        for i, (visitor, login) in enumerate(new_logins)))
+    corrected.land([day])
+    corrected.transform(day, day)
+
+    assert corrected.rows(f"select count(*) from intermediate.int_web_sessions where session_id = '{withdrawn}'") \
+        == [(0,)]
+    customer_person = one(f"select person_id from intermediate.int_person_map "
+                          f"where record_type = 'crm_customer' and record_key = '{customers[0]}'")
+    assert corrected.rows(person_of.format(anonymous)) == [(1, customer_person)]
+    assert corrected.rows(person_of.format(signed_in)) == [(0, None)]
+
+    refreshed = Warehouse(tmp_path / "refreshed", corrected.env)
+    shutil.copytree(corrected.root, refreshed.root, ignore=shutil.ignore_patterns("target", "logs"))
+    completed, _ = dbt(refreshed.env, refreshed.root, "run", "--full-refresh", "-s", *SELECTION)
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    assert corrected.checksums() == refreshed.checksums()

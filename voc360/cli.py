@@ -16,7 +16,7 @@ import duckdb
 
 from voc360.importing import SourceImportError, import_file
 from voc360.registry import load_registry
-from voc360.settings import BUILD_TAG, ERASURE_TAG, PROJECT_ROOT, get_settings
+from voc360.settings import BUILD_TAG, ERASURE_TAG, PROJECT_ROOT, WINDOW_END_TAG, WINDOW_START_TAG, get_settings
 from voc360.summary import render_summary
 
 LAND_JOB, TRANSFORM_JOB = "voc360_land", "voc360_transform"
@@ -67,9 +67,13 @@ def run_job(job: str, tags: dict[str, str], run_config: dict | None = None) -> N
         raise click.ClickException(f"the Dagster run of {job} failed (exit {result.returncode}); see the log above")
 
 
-def transform_run_config(staging_window: dict[str, str] | None) -> dict | None:
-    """Run config of voc360_transform: the partition window for the dbt staging layer (DbtWindowConfig)."""
-    return {"ops": {"dbt_staging": {"config": staging_window}}} if staging_window else None
+def transform_tags(build_id: str, window: tuple[dt.date, dt.date] | None) -> dict[str, str]:
+    """Tags of the voc360_transform run of a build: with a landed window, every dbt step rebuilds the
+    incremental models for that window only (DbtWindowConfig); without one, everything."""
+    tags = {BUILD_TAG: build_id}
+    if window:
+        tags.update({WINDOW_START_TAG: window[0].isoformat(), WINDOW_END_TAG: window[1].isoformat()})
+    return tags
 
 
 @click.group()
@@ -98,9 +102,7 @@ def build(start: dt.datetime | None, end: dt.datetime | None) -> None:
     window = {"dagster/asset_partition_range_start": first.isoformat(), "dagster/asset_partition_range_end": last.isoformat()}
     click.echo(f"Build {build_id}: landing {first}..{last}, then everything downstream, through Dagster")
     run_job(LAND_JOB, {**window, BUILD_TAG: build_id})
-    # A range rebuilds the incremental staging models for the landed window only; no range rebuilds everything.
-    staging_window = {"min_date": first.isoformat(), "max_date": last.isoformat()} if start or end else None
-    run_job(TRANSFORM_JOB, {BUILD_TAG: build_id}, transform_run_config(staging_window))
+    run_job(TRANSFORM_JOB, transform_tags(build_id, (first, last) if start or end else None))
     click.echo(render_summary(settings))
 
 

@@ -21,6 +21,9 @@ DEFAULT_CUSTOMERS = 2000
 BUILD_TAG = "voc360/build"
 # Dagster run tag of the rebuild that follows an erasure: the erasure id (voc360_meta.erasures).
 ERASURE_TAG = "voc360/erasure"
+# Dagster run tags of the landing window (inclusive export days) that an unpartitioned voc360_transform run
+# rebuilds incrementally: every dbt step of the run reads them (dagster_project/partitions.py).
+WINDOW_START_TAG, WINDOW_END_TAG = "voc360/window_start", "voc360/window_end"
 
 
 # Engines the dbt project and the pipeline run on: the dbt target of dbt/profiles.yml (VOC360_ENGINE).

@@ -96,9 +96,70 @@
 {%- endmacro %}
 
 
-{# pre_hook of an incremental staging model: drop the rows whose winning copy was landed in the window. #}
-{% macro delete_landed_window() -%}
+{# pre_hook of an incremental staging model: drop the rows whose winning copy was landed in the window (and,
+   including_unlanded, those that have no export day: int_interactions rebuilds them every run). #}
+{% macro delete_landed_window(including_unlanded=false) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where {{ voc360.in_landed_window('_partition_date') }}
+        {%- if including_unlanded %} or _partition_date is null{% endif %}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    Incremental models derived from incremental staging rebuild what a run touched, with delete+insert on
+    their key, and equal a full build for any window:
+    - int_interactions holds one row per staged record: a pre_hook (delete_landed_window) drops the rows of
+      the window, which are all rebuilt, so a withdrawn record goes with them;
+    - int_web_sessions holds one row per session, from many records: it recomputes every session with a
+      record staged in the window, or that had one (it keeps the first and last export day of its records),
+      from all of its records, and a post_hook (delete_withdrawn_rows) drops the sessions left without any.
+    On Spark they are tables, rebuilt in full.
+#}
+{% macro derived_window_config(unique_key, post_hook, pre_hook=none) -%}
+    {{ return(adapter.dispatch('derived_window_config', 'voc360')(unique_key, post_hook, pre_hook)) }}
+{%- endmacro %}
+
+{% macro default__derived_window_config(unique_key, post_hook, pre_hook) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': unique_key,
+        'on_schema_change': 'fail',
+        'pre_hook': pre_hook or [],
+        'post_hook': post_hook,
+    }) }}
+{%- endmacro %}
+
+{% macro spark__derived_window_config(unique_key, post_hook, pre_hook) -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}
+
+
+{# Whether a row whose records were landed between export days first_column and last_column may hold one of
+   the window's. #}
+{% macro overlaps_landed_window(first_column, last_column) -%}
+    {%- set bounds = voc360.landed_window_bounds() -%}
+    {{ first_column }} <= cast('{{ bounds[1] }}' as date) and {{ last_column }} >= cast('{{ bounds[0] }}' as date)
+{%- endmacro %}
+
+
+{# post_hook of a derived incremental model: drop its rows of the window whose key no longer occurs in source. #}
+{% macro delete_withdrawn_rows(key, source) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as kept
+        where {{ voc360.overlaps_landed_window('kept.first_partition_date', 'kept.last_partition_date') }}
+            and not exists (select 1 from {{ source }} as staged where staged.{{ key }} = kept.{{ key }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# The person map an incremental int_interactions was built with (its post_hook keep_person_map writes it). #}
+{% macro kept_person_map() -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__person_map'})) }}
+{%- endmacro %}
+
+{% macro keep_person_map() -%}
+    create or replace table {{ voc360.kept_person_map() }} as
+    select record_type, record_key, person_id from {{ ref('int_person_map') }}
 {%- endmacro %}

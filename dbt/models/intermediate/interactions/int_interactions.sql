@@ -9,6 +9,19 @@
 -- channel  where the customer was: web, app, mini_program, store, phone, chat, email, social, sms, crm,
 --          membership, reviews
 -- kind     what happened (order, store_purchase, store_return, page_view, ..., ticket_created, nps_response)
+--
+-- Incremental: the touches of orders and web and app events (nearly all rows) come from staging models built
+-- by partition window; a run rebuilds the window's and those of records whose person changed since the last
+-- run, for which the person map the table was built with is kept beside it (int_interactions__person_map,
+-- written in the same transaction). The touches of the other sources are rebuilt in full by every run.
+{{ config(**voc360.derived_window_config(
+    unique_key='interaction_id',
+    pre_hook="{{ voc360.delete_landed_window(including_unlanded=true) }}",
+    post_hook="{{ voc360.keep_person_map() }}",
+)) }}
+{%- set built_with = voc360.kept_person_map() %}
+{%- set filtered = is_incremental() and load_relation(built_with) is not none %}
+
 with
 
 person_map as (
@@ -22,6 +35,24 @@ crm_people as (
     select record_key as customer_id, person_id from person_map where record_type = 'crm_customer'
 
 ),
+
+{% if filtered %}
+-- records whose person is not the one the table was built with: new, moved to another person, or gone
+remapped_records as (
+
+    select record_type, record_key
+    from (
+        (select record_type, record_key, person_id from person_map
+        except
+        select record_type, record_key, person_id from {{ built_with }})
+        union all
+        (select record_type, record_key, person_id from {{ built_with }}
+        except
+        select record_type, record_key, person_id from person_map)
+    ) as changed
+
+),
+{% endif %}
 
 orders as (
 
@@ -95,7 +126,9 @@ crm_customers as (
 
 ),
 
-touches as (
+-- touches of the sources staged by partition window: an incremental run takes the window's records and
+-- those of records whose person changed since the last run
+window_touches as (
 
     select
         'orders' as source,
@@ -108,27 +141,15 @@ touches as (
         orders.currency,
         cast(null as {{ dbt.type_int() }}) as score,
         case when nullif(trim(orders.gift_message), '') is not null then 'orders:' || orders.order_id || ':gift_message' end
-            as text_id
+            as text_id,
+        orders._partition_date
     from orders
     left join person_map as people
         on people.record_type = 'order' and orders.order_id = people.record_key
-
-    union all
-
-    select
-        'pos_receipts',
-        receipts.receipt_id,
-        people.person_id,
-        receipts.purchased_at,
-        'store',
-        case when receipts.total_amount < 0 then 'store_return' else 'store_purchase' end,
-        receipts.total_amount,
-        {{ voc360.pos_currency('receipts.store_timezone') }},
-        cast(null as {{ dbt.type_int() }}),
-        cast(null as {{ dbt.type_string() }})
-    from receipts
-    left join person_map as people
-        on people.record_type = 'pos_receipt' and receipts.receipt_id = people.record_key
+    {%- if filtered %}
+    where {{ voc360.in_landed_window('orders._partition_date') }}
+        or orders.order_id in (select record_key from remapped_records where record_type = 'order')
+    {%- endif %}
 
     union all
 
@@ -143,12 +164,18 @@ touches as (
         cast(null as {{ voc360.type_double() }}),
         cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_int() }}),
-        cast(null as {{ dbt.type_string() }})
+        cast(null as {{ dbt.type_string() }}),
+        web_events._partition_date
     from web_events
     left join crm_people as login_people
         on web_events.login_id = login_people.customer_id
     left join person_map as visitor_people
         on visitor_people.record_type = 'web_visitor' and web_events.anonymous_id = visitor_people.record_key
+    {%- if filtered %}
+    where {{ voc360.in_landed_window('web_events._partition_date') }}
+        or web_events.login_id in (select record_key from remapped_records where record_type = 'crm_customer')
+        or web_events.anonymous_id in (select record_key from remapped_records where record_type = 'web_visitor')
+    {%- endif %}
 
     union all
 
@@ -162,12 +189,38 @@ touches as (
         cast(null as {{ voc360.type_double() }}),
         cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_int() }}),
-        cast(null as {{ dbt.type_string() }})
+        cast(null as {{ dbt.type_string() }}),
+        app_events._partition_date
     from app_events
     left join crm_people as user_people
         on app_events.user_id = user_people.customer_id
     left join person_map as device_people
         on device_people.record_type = 'app_device' and app_events.device_id = device_people.record_key
+    {%- if filtered %}
+    where {{ voc360.in_landed_window('app_events._partition_date') }}
+        or app_events.user_id in (select record_key from remapped_records where record_type = 'crm_customer')
+        or app_events.device_id in (select record_key from remapped_records where record_type = 'app_device')
+    {%- endif %}
+
+),
+
+-- touches of the sources rebuilt in full by every run
+rebuilt_touches as (
+
+    select
+        'pos_receipts' as source,
+        receipts.receipt_id as source_record_key,
+        people.person_id,
+        receipts.purchased_at as occurred_at,
+        'store' as channel,
+        case when receipts.total_amount < 0 then 'store_return' else 'store_purchase' end as kind,
+        receipts.total_amount as amount,
+        {{ voc360.pos_currency('receipts.store_timezone') }} as currency,
+        cast(null as {{ dbt.type_int() }}) as score,
+        cast(null as {{ dbt.type_string() }}) as text_id
+    from receipts
+    left join person_map as people
+        on people.record_type = 'pos_receipt' and receipts.receipt_id = people.record_key
 
     union all
 
@@ -322,6 +375,14 @@ touches as (
     -- touches of onboarded sources (var entity_mappings)
     {{ voc360.union_mapped('interaction') }}
 
+),
+
+touches as (
+
+    select * from window_touches
+    union all
+    select *, cast(null as date) as _partition_date from rebuilt_touches
+
 )
 
 select
@@ -337,5 +398,6 @@ select
     {{ voc360.to_reporting_currency('amount', 'currency') }} as amount_reporting,
     score,
     text_id,
-    source_record_key
+    source_record_key,
+    _partition_date
 from touches

@@ -1,5 +1,5 @@
--- The web funnel per UTC day and device type (desktop, mobile, tablet, plus "all"), counted in sessions; a
--- session counts on the day of its first event, with the device of its first event.
+-- The web funnel per UTC day and device type (desktop, mobile, tablet, plus "all"), counted in sessions
+-- (int_web_sessions); a session counts on the day of its first event, with the device of its first event.
 --   sessions_with_product_view       at least one product view
 --   sessions_with_cart               an add-to-cart at or after the session's first product view
 --   sessions_with_purchase           a purchase at or after the session's first such add-to-cart
@@ -10,62 +10,15 @@
 
 with
 
-web_events as (
+sessions as (
 
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_web_sessions') }}
 
 ),
 
 calendar as (
 
     select * from {{ ref('int_calendar_days') }}
-
-),
-
-session_events as (
-
-    select
-        *,
-        min(case when event_type = 'product_view' then occurred_at end) over (partition by session_id) as first_view_at,
-        row_number() over (partition by session_id order by occurred_at, event_id) as event_rank
-    from web_events
-
-),
-
-carts as (
-
-    select
-        session_id,
-        min(case when event_type = 'add_to_cart' and occurred_at >= first_view_at then occurred_at end) as first_cart_at
-    from session_events
-    group by session_id
-
-),
-
-sessions as (
-
-    select
-        session_events.session_id,
-        min(case when session_events.event_rank = 1 then session_events.occurred_date end) as session_date,
-        coalesce(min(case when session_events.event_rank = 1 then session_events.device_type end), 'unknown')
-            as device_type,
-        max(case when session_events.event_type = 'product_view' then 1 else 0 end) as has_product_view,
-        max(case when carts.first_cart_at is not null then 1 else 0 end) as has_cart,
-        max(case
-            when session_events.event_type = 'purchase' and session_events.occurred_at >= carts.first_cart_at then 1
-            else 0
-        end) as has_purchase_after_cart,
-        max(case when session_events.event_type = 'purchase' then 1 else 0 end) as has_any_purchase,
-        max(case
-            when session_events.event_type = 'product_view' and session_events.dwell_seconds >= {{ long_dwell }} then 1
-            else 0
-        end) as has_long_product_view,
-        count(*) as events,
-        max(case when session_events.login_id is not null then 1 else 0 end) as is_signed_in
-    from session_events
-    inner join carts
-        on session_events.session_id = carts.session_id
-    group by session_events.session_id
 
 ),
 
@@ -88,7 +41,7 @@ funnel as (
         cast(sum(has_cart) as {{ dbt.type_bigint() }}) as sessions_with_cart,
         cast(sum(has_purchase_after_cart) as {{ dbt.type_bigint() }}) as sessions_with_purchase,
         cast(sum(has_any_purchase) as {{ dbt.type_bigint() }}) as sessions_with_any_purchase,
-        count(case when has_long_product_view = 1 and has_any_purchase = 0 then 1 end)
+        count(case when longest_product_view_seconds >= {{ long_dwell }} and has_any_purchase = 0 then 1 end)
             as sessions_long_dwell_no_purchase
     from session_rows
     group by session_date, report_device

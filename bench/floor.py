@@ -146,8 +146,9 @@ def prepare(build_warehouse: Path, floor_dir: Path, env: dict[str, str], project
         shutil.copytree(build_warehouse / "embeddings", floor_dir / "embeddings")
     target = floor_dir / "target"
     subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "compile", "--quiet", "--project-dir", str(project / "dbt"),
-         "--profiles-dir", str(project / "dbt"), "--target-path", str(target)],
+        # --full-refresh: the incremental models compile to the SQL of a first build, which the floor repeats
+        [str(Path(sys.executable).parent / "dbt"), "compile", "--quiet", "--full-refresh",
+         "--project-dir", str(project / "dbt"), "--profiles-dir", str(project / "dbt"), "--target-path", str(target)],
         env={**env, "VOC360_WAREHOUSE_PATH": str(database)}, cwd=project, check=True,
     )
     manifest_path = target / "manifest.json"

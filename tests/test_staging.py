@@ -402,6 +402,39 @@ def test_an_item_waits_late_arrival_days_for_its_order_and_then_fails_the_build(
     assert re.search(r"FAIL 1 relationships_settled_stg_shop__order_items_order_id", completed.stdout), completed.stdout[-3000:]
 
 
+def test_the_key_of_an_incremental_model_is_tested_unique_among_the_rows_its_run_rebuilt(
+        build: Build, tmp_path: Path) -> None:
+    """A repeated event id fails the test in a run whose window holds the repeated row, and in a run with no
+    window (every row); a run for a later window does not read it again."""
+    repeated = tmp_path / "repeated.duckdb"
+    shutil.copy(build.warehouse, repeated)
+    with duckdb.connect(str(repeated)) as con:
+        day = con.execute("insert into staging.stg_web__events select * from staging.stg_web__events "
+                          "order by event_id limit 1 returning _partition_date").fetchone()[0]
+
+    def unique_test(*window: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                dbt_executable(), "test", "--select", "stg_web__events,test_name:unique_among_rebuilt_rows", *window,
+                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+            ],
+            env={**os.environ, "VOC360_WAREHOUSE_PATH": str(repeated), "VOC360_PII_SALT": SALT,
+                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+            capture_output=True, text=True, timeout=600, check=False,
+        )
+
+    def window(first: dt.date) -> tuple[str, str]:
+        return "--vars", f"{{min_date: '{first}', max_date: '{first + dt.timedelta(days=1)}', lookback_days: 0}}"
+
+    for failing in (unique_test(*window(day)), unique_test()):
+        assert failing.returncode == 1, failing.stdout[-3000:]
+        assert re.search(r"FAIL 1 unique_among_rebuilt_rows_stg_web__events_event_id", failing.stdout), \
+            failing.stdout[-3000:]
+    later = unique_test(*window(day + dt.timedelta(days=1)))
+    assert later.returncode == 0, later.stdout[-3000:]
+
+
 def test_crm_keeps_every_version_and_the_current_one_per_customer(build: Build) -> None:
     versions = build.rows("stg_crm__customer_versions", "customer_id = 'c1' order by version_number")
     assert [(v["city"], v["is_current"], v["updated_at"]) for v in versions] == [

@@ -96,12 +96,16 @@
 {%- endmacro %}
 
 
-{# pre_hook of an incremental staging model: drop the rows whose winning copy was landed in the window (and,
-   including_unlanded, those that have no export day: int_interactions rebuilds them every run). #}
+{# The rows of an incremental model that a run rebuilds: those whose winning copy was landed in the window
+   (and, including_unlanded, those that have no export day: int_interactions rebuilds them every run). #}
+{% macro rebuilt_by_run(including_unlanded=false) -%}
+    ({{ voc360.in_landed_window('_partition_date') }}{% if including_unlanded %} or _partition_date is null{% endif %})
+{%- endmacro %}
+
+{# pre_hook of an incremental model: drop the rows the run rebuilds. #}
 {% macro delete_landed_window(including_unlanded=false) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ voc360.in_landed_window('_partition_date') }}
-        {%- if including_unlanded %} or _partition_date is null{% endif %}
+        delete from {{ this }} where {{ voc360.rebuilt_by_run(including_unlanded) }}
     {%- endif -%}
 {%- endmacro %}
 

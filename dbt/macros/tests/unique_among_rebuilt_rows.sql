@@ -1,0 +1,14 @@
+{#
+    The unique test of an incremental model's key over the rows that the run rebuilt (macro rebuilt_by_run):
+    delete+insert on the key removes every earlier row whose key a rebuilt row has, so only the rebuilt rows
+    can repeat one. A run without a window (a full build) tests every row.
+#}
+{% test unique_among_rebuilt_rows(model, column_name, including_unlanded=false) %}
+
+select {{ column_name }} as unique_field, count(*) as n_records
+from {{ model }}
+where {{ column_name }} is not null and {{ voc360.rebuilt_by_run(including_unlanded) }}
+group by {{ column_name }}
+having count(*) > 1
+
+{% endtest %}

@@ -41,7 +41,8 @@ tickets as (
 
 ),
 
-interactions as (
+-- read by several parts of the model: inlined into each rather than held (macro inline_cte)
+interactions as {{ voc360.inline_cte() }} (
 
     select * from {{ ref('int_interactions') }}
     where person_id is not null

@@ -3,7 +3,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from voc360.settings import WINDOW_END_TAG, WINDOW_START_TAG, get_settings
+from voc360.settings import ERASURE_TAG, WINDOW_END_TAG, WINDOW_START_TAG, get_settings
 
 # One partition per export day, in UTC, from the first day of history; the latest is yesterday.
 daily_partitions = dg.DailyPartitionsDefinition(start_date=get_settings().start_date.isoformat())
@@ -26,7 +26,8 @@ class DbtWindowConfig(dg.Config):
 
 def dbt_window_args(config: DbtWindowConfig, run_tags: Mapping[str, str]) -> list[str]:
     """dbt arguments for a run: --vars with the partition window (explicit config first, then the run's
-    partition tags, then its window tags), none for a run over everything; --full-refresh when asked."""
+    partition tags, then its window tags), none for a run over everything; --full-refresh when asked and in
+    the rebuild after an erasure."""
     if config.min_date or config.max_date:
         if not (config.min_date and config.max_date):
             raise dg.Failure("give both min_date and max_date, or neither")
@@ -39,7 +40,8 @@ def dbt_window_args(config: DbtWindowConfig, run_tags: Mapping[str, str]) -> lis
         first, last = run_tags[WINDOW_START_TAG], run_tags[WINDOW_END_TAG]
     else:
         first = last = None
-    args = ["--full-refresh"] if config.full_refresh else []
+    # The rebuild after an erasure refreshes every incremental model, in whichever op copy Dagster runs it.
+    args = ["--full-refresh"] if config.full_refresh or ERASURE_TAG in run_tags else []
     if first is None:
         return args
     first_day, last_day = dt.date.fromisoformat(first), dt.date.fromisoformat(last)

@@ -64,18 +64,22 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for name in names}
 
 
-def test_the_rebuild_after_an_erasure_refreshes_every_dbt_layer_and_refits_the_text_and_churn_models():
+def test_the_rebuild_after_an_erasure_refreshes_every_dbt_step_and_refits_the_text_and_churn_models():
     """The text step otherwise keeps its registry and sentiment model between weekly refits, the churn step its
-    model between retrainings; they were fitted with the erased person's texts and snapshots."""
+    model between retrainings; they were fitted with the erased person's texts and snapshots. Every dbt step of
+    the rebuild, whichever copy of its layer's op it is, reads the erasure tag of the run and refreshes in full."""
     import dagster as dg
 
     from dagster_project.definitions import defs
-    from voc360.erasure import REBUILT_LAYERS, rebuild_run_config
+    from dagster_project.partitions import DbtWindowConfig, dbt_window_args
+    from voc360.erasure import rebuild_run_config
+    from voc360.settings import BUILD_TAG, ERASURE_TAG
 
     config = dg.validate_run_config(defs.resolve_job_def("voc360_transform"), rebuild_run_config())["ops"]
     assert config["ml_text_insights"]["config"]["refit"] is True
     assert config["ml__churn_scores"]["config"]["retrain"] is True
-    assert all(config[f"dbt_{layer}"]["config"]["full_refresh"] is True for layer in REBUILT_LAYERS)
+    assert dbt_window_args(DbtWindowConfig(), {BUILD_TAG: "e1", ERASURE_TAG: "e1"}) == ["--full-refresh"]
+    assert dbt_window_args(DbtWindowConfig(), {BUILD_TAG: "b1"}) == []
 
 
 @pytest.fixture(scope="module")

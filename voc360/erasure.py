@@ -75,17 +75,12 @@ REQUEST_TYPES = {
 DERIVED_SCHEMAS = ("intermediate", "features", "ml", "marts")
 
 
-# The dbt layers of voc360_transform (dagster_project/assets/dbt.py), each an op with a full_refresh option.
-REBUILT_LAYERS = ("staging", "intermediate", "features", "marts")
-
-
 def rebuild_run_config() -> dict:
-    """Run config of voc360_transform after an erasure: every dbt layer fully refreshed, so that incremental
-    models drop the rows whose raw rows were purged, the text models refitted without the person's texts and the
-    churn model retrained without their snapshots."""
-    ops = {f"dbt_{layer}": {"config": {"full_refresh": True}} for layer in REBUILT_LAYERS}
-    return {"ops": {**ops, "ml_text_insights": {"config": {"refit": True}},
-                    "ml__churn_scores": {"config": {"retrain": True}}}}
+    """Run config of voc360_transform after an erasure: the text models refitted without the person's texts and
+    the churn model retrained without their snapshots. Every dbt step of the run refreshes its models in full,
+    for the run carries ERASURE_TAG (dagster_project/partitions.py), so that incremental models drop the rows
+    whose raw rows were purged."""
+    return {"ops": {"ml_text_insights": {"config": {"refit": True}}, "ml__churn_scores": {"config": {"retrain": True}}}}
 
 
 class ErasureError(Exception):

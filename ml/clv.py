@@ -110,14 +110,12 @@ def rfm_summary(
 
 
 # -- BG/NBD --------------------------------------------------------------------------------------------------
-def _bgnbd_loglik_terms(r, alpha, a, b, x, t_x, T, frequencies=None, of_frequency=None):
+def _bgnbd_loglik_terms(r, alpha, a, b, x, t_x, T, frequencies, of_frequency):
     """Log-likelihood of each customer (Fader, Hardie and Lee 2005, eq. 6).
 
-    With `frequencies` (the distinct values of x) and `of_frequency` (each customer's index into them), the
-    gamma and beta functions, which depend on x alone, are evaluated once per distinct frequency: the same
-    numbers at a fraction of the cost, for there are few distinct frequencies and many customers."""
-    if frequencies is None:
-        frequencies, of_frequency = x, slice(None)
+    `frequencies` are the distinct values of x and `of_frequency` each customer's index into them: the gamma
+    and beta functions, which depend on x alone, are evaluated once per distinct frequency, the same numbers
+    at a fraction of the cost, for there are few distinct frequencies and many customers."""
     with np.errstate(divide="ignore", invalid="ignore"):
         gamma_head = gammaln(r + frequencies)[of_frequency]
         beta_stayed = betaln(a, b + frequencies)[of_frequency]

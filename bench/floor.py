@@ -52,7 +52,8 @@ def _text_insights(con, context: dict) -> dict:
     settings = TextSettings(Path(context["warehouse_dir"]), Path(context["ground_truth_dir"]), model, 0,
                             context["embedding_encoder"])
     metadata = text_insights(con, settings)
-    return {k: metadata[k] for k in ("texts", "embedded_new", "embedded_from_cache", "embedding_seconds")}
+    return {k: metadata[k] for k in ("texts", "embedded_new", "embedded_from_cache", "embedding_seconds",
+                                     "phase_seconds")}
 
 
 def _churn(con, context: dict) -> dict:

@@ -1,5 +1,7 @@
+import contextlib
 import datetime as dt
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 
 import dagster as dg
 
@@ -24,10 +26,15 @@ class DbtWindowConfig(dg.Config):
     full_refresh: bool = False
 
 
-def dbt_window_args(config: DbtWindowConfig, run_tags: Mapping[str, str]) -> list[str]:
-    """dbt arguments for a run: --vars with the partition window (explicit config first, then the run's
-    partition tags, then its window tags), none for a run over everything; --full-refresh when asked and in
-    the rebuild after an erasure."""
+# The window reaches dbt as environment variables, not vars: dbt parses the whole project again whenever its
+# vars change (about 9 s, at the first dbt step of every run), while the macro reads these only at run time,
+# so parsing never depends on them (macros/incremental/landed_window.sql).
+WINDOW_ENV = ("VOC360_WINDOW_MIN_DATE", "VOC360_WINDOW_MAX_DATE")
+
+
+def dbt_window(config: DbtWindowConfig, run_tags: Mapping[str, str]) -> tuple[dt.date, dt.date] | None:
+    """The partition window of a run (explicit config first, then the run's partition tags, then its window
+    tags), or None for a run over everything."""
     if config.min_date or config.max_date:
         if not (config.min_date and config.max_date):
             raise dg.Failure("give both min_date and max_date, or neither")
@@ -39,12 +46,35 @@ def dbt_window_args(config: DbtWindowConfig, run_tags: Mapping[str, str]) -> lis
     elif WINDOW_START_TAG in run_tags and WINDOW_END_TAG in run_tags:
         first, last = run_tags[WINDOW_START_TAG], run_tags[WINDOW_END_TAG]
     else:
-        first = last = None
-    # The rebuild after an erasure refreshes every incremental model, in whichever op copy Dagster runs it.
-    args = ["--full-refresh"] if config.full_refresh or ERASURE_TAG in run_tags else []
-    if first is None:
-        return args
+        return None
     first_day, last_day = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     if first_day > last_day:
         raise dg.Failure(f"partition window {first_day}..{last_day} ends before it starts")
-    return [*args, "--vars", f"{{min_date: '{first_day}', max_date: '{last_day}'}}"]
+    return first_day, last_day
+
+
+def dbt_window_env(window: tuple[dt.date, dt.date] | None) -> dict[str, str]:
+    """The environment variables that give dbt the window; empty values for a run over everything."""
+    days = window or (None, None)
+    return {name: day.isoformat() if day else "" for name, day in zip(WINDOW_ENV, days, strict=True)}
+
+
+@contextlib.contextmanager
+def dbt_window_environment(window: tuple[dt.date, dt.date] | None) -> Iterator[None]:
+    """The window in this process's environment, which dagster-dbt hands to the dbt process it starts; the
+    environment is restored afterwards (steps of the in-process executor run one at a time)."""
+    saved = {name: os.environ.get(name) for name in WINDOW_ENV}
+    os.environ.update(dbt_window_env(window))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def dbt_refresh_args(config: DbtWindowConfig, run_tags: Mapping[str, str]) -> list[str]:
+    """--full-refresh when asked and in the rebuild after an erasure, whichever op copy Dagster runs."""
+    return ["--full-refresh"] if config.full_refresh or ERASURE_TAG in run_tags else []

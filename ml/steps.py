@@ -10,6 +10,7 @@ Each step reads its inputs from the warehouse, calls the models of this package,
 before it is embedded, stored or logged: the clear text stays in the intermediate layer.
 """
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,19 +193,37 @@ CHANGED_TEXTS = f"""
 """
 
 
+class _Laps:
+    """Wall seconds of a step's phases, for its metadata (a phase met twice adds up)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - self._last, 3)
+        self._last = now
+
+
 def text_insights(con, settings: TextSettings, *, refit: bool = False) -> dict:
     """Masked text, topic and sentiment of every feedback text: ml.text_insights and ml.topics.
 
     Refits the topics (registry) and the sentiment model on every text when asked, on the first run and when
     the corpus has moved on (see REFIT_AFTER_DAYS); otherwise classifies only new and changed texts and removes
-    those gone from int_feedback_texts. Returns the metadata of the run."""
+    those gone from int_feedback_texts. Returns the metadata of the run, with the seconds of its phases
+    (phase_seconds: "encoder" is where the static table is distilled, the first time)."""
+    laps = _Laps()
     reason, changed = ("asked", None) if refit else _refit_reason(con, settings)
+    laps("read")
     metadata = None
     if reason is None:
-        metadata, reason = _classify_changed_texts(con, settings, changed)
+        metadata, reason = _classify_changed_texts(con, settings, changed, laps)
     if metadata is None:
-        metadata = _refit_texts(con, settings, reason)
+        metadata = _refit_texts(con, settings, reason, laps)
     metadata.update(_corpus_metadata(con, settings.ground_truth_dir))
+    laps("truth_metrics")
+    metadata["phase_seconds"] = laps.seconds
     return metadata
 
 
@@ -242,8 +261,12 @@ def _refit_reason(con, settings: TextSettings) -> tuple[str | None, pd.DataFrame
 
 
 def _masked(clear: list[str]) -> tuple[list[str], list[str]]:
-    masked = [mask_pii(t) for t in clear]
-    return masked, [detect_script(t) for t in masked]
+    # Each distinct text once: texts repeat (a quarter of the sample world's, templates and pasted complaints
+    # in real ones), and masking is regular expressions in Python.
+    masked_of = {text: mask_pii(text) for text in dict.fromkeys(clear)}
+    script_of = {text: detect_script(text) for text in dict.fromkeys(masked_of.values())}
+    masked = [masked_of[text] for text in clear]
+    return masked, [script_of[text] for text in masked]
 
 
 def _insight_rows(texts: pd.DataFrame, masked: list[str], scripts: list[str], assignments: pd.DataFrame,
@@ -283,28 +306,34 @@ def _embedding_metadata(spaces: dict, encoder) -> dict:
     }
 
 
-def _refit_texts(con, settings: TextSettings, reason: str) -> dict:
+def _refit_texts(con, settings: TextSettings, reason: str, laps: _Laps) -> dict:
     """Mask, embed (cached), fit topics (registry), train and apply sentiment on every text."""
     texts = con.execute(f"select {FEEDBACK_COLUMNS}, {_content_md5('f')} as content_md5 "
                         "from intermediate.int_feedback_texts as f order by text_id").df()
+    laps("read")
     clear = texts.pop("text").tolist()
     masked, scripts = _masked(clear)
+    laps("mask")
 
     cache = EmbeddingCache(settings.embeddings_dir)
     encoder = text_encoder(settings, masked, cache)
+    laps("encoder")
     registry = TopicRegistry.load(settings.registry_path)
     zh_encoder = CharNgramEncoder.load(settings.zh_encoder_path) if settings.zh_encoder_path.exists() else None
     fit = fit_topics(masked, encoder, cache, registry=registry, zh_encoder=zh_encoder, seed=settings.seed)
     fit.registry.save(settings.registry_path)
     if fit.zh_encoder is not None:
         fit.zh_encoder.save(settings.zh_encoder_path)
+    laps("embed_and_topics")
 
     labels = weak_labels(texts, stars_col="review_rating", nps_col="nps_score", csat_col="csat_score")
     sentiment, sentiment_metadata = _sentiment(masked, labels, encoder, cache, settings)
+    laps("sentiment")
     insights = _insight_rows(texts, masked, scripts, fit.assignments, fit.registry, sentiment, labels,
                              ASSIGNED_BY_FIT)
     replace_table(con, "text_insights", insights)
     topics = _write_topics(con, fit.registry)
+    laps("write")
     return {
         "topic_mode": f"refit on every text ({reason})",
         "texts_classified": len(insights),
@@ -317,28 +346,34 @@ def _refit_texts(con, settings: TextSettings, reason: str) -> dict:
     }
 
 
-def _classify_changed_texts(con, settings: TextSettings, texts: pd.DataFrame) -> tuple[dict | None, str | None]:
+def _classify_changed_texts(con, settings: TextSettings, texts: pd.DataFrame, laps: _Laps
+                            ) -> tuple[dict | None, str | None]:
     """Classify new and changed texts by the registered topics and the saved sentiment model, remove texts gone
     from int_feedback_texts and carry over the person and channel of the others. Returns the metadata, or
     why the texts need a refit instead (nothing is written then)."""
     clear = texts.pop("text").tolist()
     masked, scripts = _masked(clear)
+    laps("mask")
     cache = EmbeddingCache(settings.embeddings_dir)
     encoder = text_encoder(settings, masked, cache)
+    laps("encoder")
     registry = TopicRegistry.load(settings.registry_path)
     reason = assignable(registry, encoder.model_id)
     if reason is not None:
         return None, reason
     zh_encoder = CharNgramEncoder.load(settings.zh_encoder_path) if settings.zh_encoder_path.exists() else None
     assignment = assign_topics(masked, encoder, cache, registry, zh_encoder)
+    laps("embed_and_topics")
     if assignment.refit_reason is not None:
         return None, assignment.refit_reason
     sentiment, applied = _saved_sentiment(masked, encoder, cache, settings)
+    laps("sentiment")
     labels = weak_labels(texts, stars_col="review_rating", nps_col="nps_score", csat_col="csat_score")
     insights = _insight_rows(texts, masked, scripts, assignment.assignments, registry, sentiment, labels,
                              ASSIGNED_BY_NEAREST_TOPIC)
     removed = _merge_insights(con, insights)
     topics = _write_topics(con, registry)
+    laps("write")
     return {
         "topic_mode": "new and changed texts joined the registered topics",
         "texts_classified": len(insights),

@@ -4,6 +4,7 @@ or a new identity link reaches the derived models as a full build would have it.
 
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from conftest import generate_world, world_env
 from support.checksums import table_checksums
 from support.world_build import dbt
 
-from dagster_project.partitions import DbtWindowConfig, dbt_window_args
+from dagster_project.partitions import DbtWindowConfig, dbt_refresh_args, dbt_window, dbt_window_env
 from voc360.landing import load_days
 from voc360.registry import load_registry
 
@@ -45,7 +46,8 @@ class Warehouse:
 
     def transform(self, first: dt.date | None = None, last: dt.date | None = None, selection=SELECTION) -> None:
         config = DbtWindowConfig(min_date=first and first.isoformat(), max_date=last and last.isoformat())
-        completed, _ = dbt(self.env, self.root, "run", "-s", *selection, *dbt_window_args(config, {}))
+        env = {**self.env, **dbt_window_env(dbt_window(config, {}))}  # as a Dagster run hands it to dbt
+        completed, _ = dbt(env, self.root, "run", "-s", *selection, *dbt_refresh_args(config, {}))
         assert completed.returncode == 0, completed.stdout[-4000:]
 
     def checksums(self) -> dict[str, tuple[int, str]]:
@@ -74,18 +76,20 @@ def full_build(world):
     return full
 
 
-def test_window_args_come_from_config_then_partition_tags():
-    assert dbt_window_args(DbtWindowConfig(), {}) == []
-    by_tag = dbt_window_args(DbtWindowConfig(), {"dagster/partition": "2026-01-04"})
-    assert by_tag == ["--vars", "{min_date: '2026-01-04', max_date: '2026-01-04'}"]
-    by_range = dbt_window_args(DbtWindowConfig(full_refresh=True), {
-        "dagster/asset_partition_range_start": "2026-01-02", "dagster/asset_partition_range_end": "2026-01-05"})
-    assert by_range == ["--full-refresh", "--vars", "{min_date: '2026-01-02', max_date: '2026-01-05'}"]
-    explicit = dbt_window_args(DbtWindowConfig(min_date="2026-01-01", max_date="2026-01-03"),
-                               {"dagster/partition": "2026-01-04"})
-    assert explicit[-1] == "{min_date: '2026-01-01', max_date: '2026-01-03'}"
+def test_window_comes_from_config_then_partition_tags():
+    day = dt.date.fromisoformat
+    assert dbt_window(DbtWindowConfig(), {}) is None
+    assert dbt_window(DbtWindowConfig(), {"dagster/partition": "2026-01-04"}) == (day("2026-01-04"), day("2026-01-04"))
+    by_range = {"dagster/asset_partition_range_start": "2026-01-02", "dagster/asset_partition_range_end": "2026-01-05"}
+    assert dbt_window(DbtWindowConfig(), by_range) == (day("2026-01-02"), day("2026-01-05"))
+    explicit = DbtWindowConfig(min_date="2026-01-01", max_date="2026-01-03")
+    assert dbt_window(explicit, {"dagster/partition": "2026-01-04"}) == (day("2026-01-01"), day("2026-01-03"))
     with pytest.raises(Exception, match="ends before it starts"):
-        dbt_window_args(DbtWindowConfig(min_date="2026-01-05", max_date="2026-01-01"), {})
+        dbt_window(DbtWindowConfig(min_date="2026-01-05", max_date="2026-01-01"), {})
+    with pytest.raises(Exception, match="give both"):
+        dbt_window(DbtWindowConfig(min_date="2026-01-05"), {})
+    assert dbt_refresh_args(DbtWindowConfig(full_refresh=True), by_range) == ["--full-refresh"]
+    assert dbt_refresh_args(DbtWindowConfig(), by_range) == []
 
 
 def test_the_cli_window_reaches_the_dbt_steps_of_the_transform_run_through_its_tags():
@@ -95,11 +99,40 @@ def test_the_cli_window_reaches_the_dbt_steps_of_the_transform_run_through_its_t
 
     tags = transform_tags("b1", (dt.date(2026, 1, 2), dt.date(2026, 1, 4)))
     assert tags["voc360/build"] == "b1"
-    assert dbt_window_args(DbtWindowConfig(), tags) == ["--vars", "{min_date: '2026-01-02', max_date: '2026-01-04'}"]
+    assert dbt_window(DbtWindowConfig(), tags) == (dt.date(2026, 1, 2), dt.date(2026, 1, 4))
     explicit = DbtWindowConfig(min_date="2026-01-03", max_date="2026-01-03")
-    assert dbt_window_args(explicit, tags)[-1] == "{min_date: '2026-01-03', max_date: '2026-01-03'}"
+    assert dbt_window(explicit, tags) == (dt.date(2026, 1, 3), dt.date(2026, 1, 3))
     assert transform_tags("b1", None) == {"voc360/build": "b1"}
-    assert dbt_window_args(DbtWindowConfig(), transform_tags("b1", None)) == []
+    assert dbt_window(DbtWindowConfig(), transform_tags("b1", None)) is None
+
+
+def test_the_window_reaches_dbt_in_its_environment_and_is_restored_after(monkeypatch):
+    from dagster_project.partitions import WINDOW_ENV, dbt_window_environment
+
+    monkeypatch.setenv(WINDOW_ENV[0], "2020-01-01")
+    monkeypatch.delenv(WINDOW_ENV[1], raising=False)
+    with dbt_window_environment((dt.date(2026, 1, 2), dt.date(2026, 1, 4))):
+        assert [os.environ[n] for n in WINDOW_ENV] == ["2026-01-02", "2026-01-04"]
+    assert os.environ[WINDOW_ENV[0]] == "2020-01-01" and WINDOW_ENV[1] not in os.environ
+    with dbt_window_environment(None):  # a run over everything does not inherit a window from its caller
+        assert [os.environ[n] for n in WINDOW_ENV] == ["", ""]
+
+
+def test_a_new_window_does_not_make_dbt_parse_the_project_again(tmp_path, world):
+    """dbt parses the whole project again when its vars change; the window in the environment is read only at
+    run time, so a run for the next day reuses the parse of the run before."""
+    _, env = world
+    state = tmp_path / "state"
+
+    def parse(window: tuple[dt.date, dt.date]) -> str:
+        completed, _ = dbt({**env, **dbt_window_env(window)}, state, "--debug", "parse", "--log-format", "json")
+        assert completed.returncode == 0, completed.stdout[-4000:]
+        return completed.stdout
+
+    first = parse((dt.date(2026, 1, 2), dt.date(2026, 1, 2)))
+    assert "UnableToPartialParse" in first  # no state yet: a full parse
+    again = parse((dt.date(2026, 1, 3), dt.date(2026, 1, 3)))
+    assert "PartialParsingSkipParsing" in again, again[-4000:]
 
 
 def test_models_of_the_large_event_tables_are_incremental(full_build):

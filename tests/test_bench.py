@@ -11,7 +11,7 @@ from bench import runlog
 from bench.floor import PYTHON_STEPS, PythonStep, plan
 from bench.measure import PeakMemory, peak_rss_by_step
 from bench.report import GIB, render_markdown
-from bench.run import medians
+from bench.run import medians, ratios
 from voc360.settings import DBT_PROJECT_DIR
 
 
@@ -95,13 +95,37 @@ def _result(median: dict, repetitions: list[dict] | None = None) -> dict:
 
 
 def test_report_marks_targets_met_and_missed():
-    text = render_markdown(_result({"ratios.transform_excl_embeddings_over_floor_excl_embeddings": 2.0,
+    text = render_markdown(_result({"ratios.transform_excl_embeddings_and_distillation_over_floor": 2.0,
                                     "definitions_load.import_seconds": 1.2}))
     ratio_row = next(line for line in text.splitlines() if "both excluding embeddings" in line)
     load_row = next(line for line in text.splitlines() if "definitions load (import" in line)
     assert "**missed**" in ratio_row
     assert "met" in load_row and "missed" not in load_row
 
+
+
+def test_ratio_to_the_floor_leaves_out_the_embeddings_and_the_distillation_on_each_side():
+    """The build distils the static table and embeds new texts; the floor starts from both, kept."""
+    rep = {
+        "full_build": {"seconds": 500.0, "runs": {"voc360_transform": {"seconds": 400.0}},
+                       "embedding": {"embedding_seconds": 30.0, "phase_seconds": {"encoder": 50.0, "mask": 9.0}}},
+        "floor": {"seconds": 220.0, "embedding_seconds": 10.0, "text_phase_seconds": {"encoder": 10.0}},
+        "incremental": {"seconds": 50.0},
+    }
+    out = ratios(rep)
+    assert out["transform_over_floor"] == round(400 / 220, 3)
+    assert out["transform_excl_embeddings_over_floor_excl_embeddings"] == round(370 / 210, 3)
+    assert out["transform_excl_embeddings_and_distillation_over_floor"] == round(320 / 200, 3)
+    assert out["incremental_over_full_build"] == 0.1
+
+
+def test_report_shows_the_text_phases_of_build_and_floor_side_by_side():
+    text = render_markdown(_result({"full_build.embedding.phase_seconds.encoder": 50.0,
+                                    "full_build.embedding.phase_seconds.sentiment": 70.0,
+                                    "floor.text_phase_seconds.encoder": 1.5}))
+    rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines() if line.startswith("| ")}
+    assert rows["encoder"] == "| encoder | 50 | 1.5 |"
+    assert rows["sentiment"] == "| sentiment | 70 |  |"
 
 # -- peak memory per Dagster step -----------------------------------------------------------------------------------
 def test_a_memory_spike_goes_to_the_step_it_falls_in_not_the_one_before():

@@ -71,15 +71,15 @@ def test_the_rebuild_after_an_erasure_refreshes_every_dbt_step_and_refits_the_te
     import dagster as dg
 
     from dagster_project.definitions import defs
-    from dagster_project.partitions import DbtWindowConfig, dbt_window_args
+    from dagster_project.partitions import DbtWindowConfig, dbt_refresh_args
     from voc360.erasure import rebuild_run_config
     from voc360.settings import BUILD_TAG, ERASURE_TAG
 
     config = dg.validate_run_config(defs.resolve_job_def("voc360_transform"), rebuild_run_config())["ops"]
     assert config["ml_text_insights"]["config"]["refit"] is True
     assert config["ml__churn_scores"]["config"]["retrain"] is True
-    assert dbt_window_args(DbtWindowConfig(), {BUILD_TAG: "e1", ERASURE_TAG: "e1"}) == ["--full-refresh"]
-    assert dbt_window_args(DbtWindowConfig(), {BUILD_TAG: "b1"}) == []
+    assert dbt_refresh_args(DbtWindowConfig(), {BUILD_TAG: "e1", ERASURE_TAG: "e1"}) == ["--full-refresh"]
+    assert dbt_refresh_args(DbtWindowConfig(), {BUILD_TAG: "b1"}) == []
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +302,7 @@ def test_the_erase_job_runs_from_dagster_and_its_sensor_requests_a_full_rebuild(
 
     from dagster_project.definitions import defs
     from dagster_project.erasure import erasure_rebuild
-    from dagster_project.partitions import DbtWindowConfig, dbt_window_args
+    from dagster_project.partitions import DbtWindowConfig, dbt_refresh_args
     from voc360.settings import ERASURE_TAG
 
     root, env = world
@@ -340,4 +340,4 @@ def test_the_erase_job_runs_from_dagster_and_its_sensor_requests_a_full_rebuild(
     assert ops["ml_text_insights"]["config"]["refit"] is True
     assert ops["ml__churn_scores"]["config"]["retrain"] is True
     assert request.tags[ERASURE_TAG] == erasure_id
-    assert "--full-refresh" in dbt_window_args(DbtWindowConfig(), request.tags)
+    assert "--full-refresh" in dbt_refresh_args(DbtWindowConfig(), request.tags)

@@ -321,7 +321,10 @@ def _export_parquet_tmp(serving_copy: Path, parquet_dir: Path, tables: Sequence[
     tmp = parquet_dir / f".{build_id}{_TMP_TAG}{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        with duckdb.connect(str(serving_copy), read_only=True, config=config) as con:
+        # A table has no row order to keep, and without one DuckDB writes the row groups from both threads
+        # (fct_interactions, 40 M rows at medium scale: 21 s to 17 s).
+        with duckdb.connect(str(serving_copy), read_only=True,
+                            config={**config, "preserve_insertion_order": False}) as con:
             for t in tables:
                 (tmp / t.schema).mkdir(exist_ok=True)
                 target = tmp / t.schema / f"{t.table}.parquet"

@@ -18,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.assets.table_metadata import table_metadata
-from dagster_project.partitions import DbtWindowConfig, dbt_window_args
+from dagster_project.partitions import DbtWindowConfig, dbt_refresh_args, dbt_window, dbt_window_environment
 from dagster_project.tables import warehouse_tables
 from voc360.quality import TABLE_RULES
 from voc360.settings import DBT_PROJECT_DIR, get_settings
@@ -90,9 +90,10 @@ def build_layer_assets(layer: str) -> dg.AssetsDefinition:
     ):
         # `dbt build` runs each model's tests right after it: a failing error-severity test stops its dependants.
         # "buildable": a test that also reads a later layer runs with that layer, not before it exists.
-        # The partition window reaches the incremental models as vars.
-        args = ["build", "--indirect-selection", "buildable", *dbt_window_args(config, context.run.tags)]
-        invocation = dbt.cli(args, context=context)
+        # The partition window reaches the incremental models through dbt's environment.
+        args = ["build", "--indirect-selection", "buildable", *dbt_refresh_args(config, context.run.tags)]
+        with dbt_window_environment(dbt_window(config, context.run.tags)):
+            invocation = dbt.cli(args, context=context)
         # DuckDB admits one process at a time, so row counts are read once dbt has exited (dagster-dbt's
         # fetch_row_counts would open the file while dbt still writes it).
         events, failure = [], None
@@ -114,9 +115,9 @@ def build_layer_assets(layer: str) -> dg.AssetsDefinition:
 def keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
     """Make dbt's parse state of this invocation the project's, which dagster-dbt copies into every invocation.
 
-    A run passes its partition window as vars, and a parse made with other vars (or another profile) is parsed
-    again in full: without this, each of a run's dbt steps spent seconds re-parsing the whole project. dbt
-    checks the state against the files, vars and profile, so a stale or foreign one only costs a full parse. The
+    A parse made with other vars or another profile (another warehouse path) is parsed again in full: without
+    this, each of a run's dbt steps would spend seconds re-parsing the whole project. dbt checks the state
+    against the files, vars and profile, so a stale or foreign one only costs a full parse. The
     copy is renamed into place: a step starting meanwhile reads the old file or the new one, never half of it."""
     produced = invocation_target / PARTIAL_PARSE_FILE
     if not produced.exists():

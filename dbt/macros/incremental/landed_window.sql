@@ -1,9 +1,10 @@
 {#
     Incremental staging driven by the landing partitions (export days) of a run.
 
-    A Dagster run passes the partition window as vars min_date / max_date (inclusive export days); the
-    window is widened back by var lookback_days, so a late file that re-landed an older export day (the
-    sensor re-lands it) is picked up by the next run. Without vars the window covers all time.
+    A Dagster run passes the partition window (inclusive export days) as environment variables
+    VOC360_WINDOW_MIN_DATE / VOC360_WINDOW_MAX_DATE; from dbt's command line, give vars min_date / max_date.
+    The window is widened back by var lookback_days, so a late file that re-landed an older export day (the
+    sensor re-lands it) is picked up by the next run. Without either the window covers all time.
 
     An incremental run rebuilds exactly the keys that occur in the window: every landed copy of those keys
     is read again, from any export day, so the earliest landed copy still wins the dedupe whatever order the
@@ -43,10 +44,21 @@
     }) }}
 {%- endmacro %}
 
+{# One end of the window: var var_name when given (a dbt command line, a unit test), else environment variable
+   env_name (a Dagster run sets it), else `everything`. The environment is read only at run time, so that dbt's
+   parse of the project never depends on it: a change of vars makes dbt parse the whole project again. #}
+{% macro landed_window_bound(var_name, env_name, everything) -%}
+    {%- set given = var(var_name, none) -%}
+    {%- if given is none and execute -%}
+        {%- set given = env_var(env_name, '') -%}
+    {%- endif -%}
+    {{ return(modules.datetime.date.fromisoformat((given or everything) | string)) }}
+{%- endmacro %}
+
 {% macro landed_window_bounds() -%}
     {%- set lookback = var('lookback_days') | int -%}
-    {%- set first = modules.datetime.date.fromisoformat(var('min_date') | string) -%}
-    {%- set last = modules.datetime.date.fromisoformat(var('max_date') | string) -%}
+    {%- set first = voc360.landed_window_bound('min_date', 'VOC360_WINDOW_MIN_DATE', '1900-01-01') -%}
+    {%- set last = voc360.landed_window_bound('max_date', 'VOC360_WINDOW_MAX_DATE', '9999-12-31') -%}
     {%- if first > last -%}
         {{ exceptions.raise_compiler_error("var min_date " ~ first ~ " is after max_date " ~ last) }}
     {%- endif -%}

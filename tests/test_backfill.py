@@ -26,7 +26,7 @@ MARTS = ["kpi_daily_channel", "kpi_monthly", "kpi_service_daily", "kpi_service_m
 SELECTION = [f"+{m}" for m in MARTS]
 STAGED_BY_WINDOW = ["stg_web__events", "stg_app__events", "stg_shop__orders", "stg_shop__order_items",
                     "stg_service__ticket_messages", "stg_service__ticket_status_changes"]
-INCREMENTAL = [*STAGED_BY_WINDOW, "int_web_sessions", "int_interactions"]
+INCREMENTAL = [*STAGED_BY_WINDOW, "int_web_sessions", "int_interactions", "int_identity_components"]
 
 
 def landed_days(landing: Path) -> list[dt.date]:

@@ -14,7 +14,14 @@
 -- recursive CTE: Spark SQL has no recursive CTEs before 4.1, and engines that have them do not allow the
 -- min() aggregate in the recursive member. Each round reads the previous one once. The data test
 -- links_stay_within_one_component fails if a build ever needs more rounds than configured.
+--
+-- Incremental (macros/incremental/identity_graph.sql): a run resolves again the nodes whose links or CRM
+-- record changed since the last run, and every node of the components that held them; no link joins those
+-- to a node outside (a link kept from the last run stays inside its old component, a new one has changed
+-- nodes at both ends), so the rounds over them alone give what rounds over the whole graph would.
+{{ config(**voc360.identity_components_config()) }}
 {%- set iterations = var('identity_label_propagation_iterations') | int %}
+{%- set scoped = voc360.identity_graph_kept() %}
 
 with
 
@@ -75,6 +82,88 @@ ranked_nodes as (
 
 ),
 
+{% if scoped %}
+kept_links as (
+
+    select * from {{ voc360.kept_identity_links() }}
+
+),
+
+kept_crm_customers as (
+
+    select * from {{ voc360.kept_identity_crm_customers() }}
+
+),
+
+changed_links as (
+
+    (select record_type, record_key, linked_type, linked_key from links
+    except
+    select record_type, record_key, linked_type, linked_key from kept_links)
+    union all
+    (select record_type, record_key, linked_type, linked_key from kept_links
+    except
+    select record_type, record_key, linked_type, linked_key from links)
+
+),
+
+changed_crm_customers as (
+
+    (select customer_id, signup_at from crm_customers
+    except
+    select customer_id, signup_at from kept_crm_customers)
+    union all
+    (select customer_id, signup_at from kept_crm_customers
+    except
+    select customer_id, signup_at from crm_customers)
+
+),
+
+-- nodes that gained or lost a link, whose anchor rank changed, that are new or that are gone
+changed_nodes as (
+
+    select record_type || ':' || record_key as node_id from changed_links
+    union
+    select linked_type || ':' || linked_key from changed_links
+    union
+    select 'crm_customer:' || customer_id from changed_crm_customers
+
+),
+
+resolved_nodes as (
+
+    select node_id from changed_nodes
+    union
+    select kept.node_id
+    from {{ this }} as kept
+    where kept.person_id in (
+        select components.person_id
+        from {{ this }} as components
+        inner join changed_nodes
+            on components.node_id = changed_nodes.node_id
+    )
+
+),
+{% endif %}
+
+scoped_nodes as (
+
+    select * from ranked_nodes
+    {%- if scoped %}
+    where node_id in (select node_id from resolved_nodes)
+    {%- endif %}
+
+),
+
+scoped_edges as (
+
+    select * from edges
+    {%- if scoped %}
+    where node_id in (select node_id from resolved_nodes)
+    {%- endif %}
+
+),
+
 -- Every anchor rank is distinct (it names its node), so its position in anchor-rank order is an integer id of
 -- the node that orders like the rank: the rounds join and compare integers, not strings.
 numbered_nodes as (
@@ -82,14 +171,14 @@ numbered_nodes as (
     select
         *,
         row_number() over (order by anchor_rank) as node_number
-    from ranked_nodes
+    from scoped_nodes
 
 ),
 
 neighbourhoods as (
 
     select nodes.node_number, neighbours.node_number as neighbour_number
-    from edges
+    from scoped_edges as edges
     inner join numbered_nodes as nodes
         on edges.node_id = nodes.node_id
     inner join numbered_nodes as neighbours
@@ -149,3 +238,20 @@ select
     anchor_key,
     anchor_rank
 from components
+{%- if scoped %}
+
+union all
+
+-- a node gone from the graph: a row without a person takes the place of its old one (post_hook delete_gone_nodes)
+select
+    cast(null as {{ dbt.type_string() }}) as node_type,
+    cast(null as {{ dbt.type_string() }}) as node_key,
+    node_id,
+    cast(null as {{ dbt.type_string() }}) as person_id,
+    cast(null as {{ dbt.type_string() }}) as anchor_customer_id,
+    cast(null as {{ dbt.type_string() }}) as anchor_type,
+    cast(null as {{ dbt.type_string() }}) as anchor_key,
+    cast(null as {{ dbt.type_string() }}) as anchor_rank
+from resolved_nodes
+where node_id not in (select node_id from ranked_nodes)
+{%- endif %}

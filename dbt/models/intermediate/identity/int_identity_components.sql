@@ -97,25 +97,13 @@ kept_crm_customers as (
 
 changed_links as (
 
-    (select record_type, record_key, linked_type, linked_key from links
-    except
-    select record_type, record_key, linked_type, linked_key from kept_links)
-    union all
-    (select record_type, record_key, linked_type, linked_key from kept_links
-    except
-    select record_type, record_key, linked_type, linked_key from links)
+    {{ voc360.changed_rows(['record_type', 'record_key', 'linked_type', 'linked_key'], 'links', 'kept_links') }}
 
 ),
 
 changed_crm_customers as (
 
-    (select customer_id, signup_at from crm_customers
-    except
-    select customer_id, signup_at from kept_crm_customers)
-    union all
-    (select customer_id, signup_at from kept_crm_customers
-    except
-    select customer_id, signup_at from crm_customers)
+    {{ voc360.changed_rows(['customer_id', 'signup_at'], 'crm_customers', 'kept_crm_customers') }}
 
 ),
 

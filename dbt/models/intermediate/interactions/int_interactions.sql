@@ -42,13 +42,7 @@ remapped_records as (
 
     select record_type, record_key
     from (
-        (select record_type, record_key, person_id from person_map
-        except
-        select record_type, record_key, person_id from {{ built_with }})
-        union all
-        (select record_type, record_key, person_id from {{ built_with }}
-        except
-        select record_type, record_key, person_id from person_map)
+        {{ voc360.changed_rows(['record_type', 'record_key', 'person_id'], 'person_map', built_with) }}
     ) as changed
 
 ),

@@ -151,9 +151,10 @@ def render_markdown(result: dict) -> str:
                       [m, _fmt(t), _fmt(floor_steps[m]) if m in floor_steps else "",
                        _fmt(incremental[m]) if m in incremental else ""]
                       for m, t in sorted(models.items(), key=lambda kv: -kv[1])])]
-        tests = _per_name(median, "full_build.dbt_tests_seconds_by_layer.")
-        lines += ["", "dbt tests, summed execution time per layer (full build): "
-                  + ", ".join(f"{layer} {_fmt(s)} s" for layer, s in sorted(tests.items()))]
+        tests = _per_name(median, "full_build.dbt_tests_seconds_by_step.")
+        if tests:
+            lines += ["", "dbt tests, summed execution time per dbt step (full build): "
+                      + ", ".join(f"{step} {_fmt(s)} s" for step, s in sorted(tests.items()))]
     python_steps = {k: v for k, v in floor_steps.items() if "/" in k}
     if python_steps:
         lines += ["", "Floor, Python steps: " + ", ".join(f"{k} {_fmt(v)} s" for k, v in python_steps.items())]

@@ -128,13 +128,13 @@ def build(root: Path, env: dict, first: dt.date, last: dt.date, deadline: float 
     instance = runlog.instance_at(root / "dagster_home")
     runs = runlog.build_runs(instance, build_id)
     result = {"seconds": round(measured.seconds, 3), "peak_rss_bytes": measured.peak_rss_bytes, "build_id": build_id,
-              "runs": {}, "dbt_models": {}, "dbt_tests_seconds_by_layer": {}}
+              "runs": {}, "dbt_models": {}, "dbt_tests_seconds_by_step": {}}
     for record in runs:
         summary = runlog.run_summary(instance, record, measured.rss_timeline)
         result["runs"][summary.pop("job")] = summary
         dbt = runlog.dbt_results(project / "dbt", record.dagster_run.run_id)
         result["dbt_models"].update(dbt["models"])
-        result["dbt_tests_seconds_by_layer"].update(dbt["tests_by_layer"])
+        result["dbt_tests_seconds_by_step"].update(dbt["tests_by_step"])
         text = runlog.materialization_metadata(instance, record.dagster_run.run_id, "ml/text_insights")
         if text:
             result["embedding"] = {k: text.get(k) for k in

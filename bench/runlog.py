@@ -80,8 +80,8 @@ def dbt_results(dbt_project_dir: Path, run_id: str, *, remove: bool = True) -> d
             if uid.startswith("model."):
                 models[uid.split(".")[-1]] = seconds
             elif uid.startswith("test."):
-                layer = path.parent.name.split("-")[0].removeprefix("dbt_")
-                tests[layer] = round(tests.get(layer, 0.0) + seconds, 3)
+                step = path.parent.name.split("-")[0]
+                tests[step] = round(tests.get(step, 0.0) + seconds, 3)
         if remove:
             shutil.rmtree(path.parent, ignore_errors=True)
-    return {"models": models, "tests_by_layer": tests}
+    return {"models": models, "tests_by_step": tests}

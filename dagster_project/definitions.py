@@ -1,6 +1,6 @@
 import dagster as dg
 
-from dagster_project.assets.dbt import dbt_layer_assets
+from dagster_project.assets.dbt import dbt_layer_keys, dbt_models_assets
 from dagster_project.assets.identity import identity_assets, identity_checks
 from dagster_project.assets.landing import landing_assets
 from dagster_project.assets.ml import ml_assets
@@ -20,11 +20,10 @@ from dagster_project.jobs import (
 from dagster_project.resources import build_resources
 from dagster_project.sensors import landing_sensor
 
-dbt_layers = dbt_layer_assets()
-publish_assets = [build_publish_asset([dbt_layers["marts"]])] if "marts" in dbt_layers else []
+publish_assets = [build_publish_asset(dbt_layer_keys("marts"))]
 
 defs = dg.Definitions(
-    assets=[*landing_assets, *dbt_layers.values(), *identity_assets, *ml_assets, *publish_assets, *report_assets],
+    assets=[*landing_assets, dbt_models_assets(), *identity_assets, *ml_assets, *publish_assets, *report_assets],
     asset_checks=[*freshness_checks, *identity_checks, *table_checks],
     jobs=[build_all_job, land_job, transform_job, freshness_job, erase_job],
     schedules=[daily_schedule, freshness_schedule],

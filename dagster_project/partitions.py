@@ -19,7 +19,8 @@ class DbtWindowConfig(dg.Config):
 
     Empty: the partition or range of the run when it has one, then its window tags (WINDOW_START_TAG and
     WINDOW_END_TAG, which voc360 build --start/--end gives its voc360_transform run), else everything. After a
-    backfill of voc360_land, give the same range to voc360_transform here or in those tags."""
+    backfill of voc360_land, give the same range to voc360_transform in those tags: Dagster runs the dbt models
+    in several steps (dbt_models, dbt_models_2, ...), and this config is given to one step at a time."""
 
     min_date: str | None = None
     max_date: str | None = None

@@ -194,10 +194,10 @@ def _build(steps: dict[str, tuple[float, float]]) -> dict:
 
 def test_report_shows_the_median_peak_of_each_step_and_names_the_highest_in_each_phase():
     reps = [
-        {"repetition": 1, "full_build": _build({"dbt_staging": (30.0, 2.0), "ml_text_insights": (40.0, 5.0)}),
-         "incremental": _build({"dbt_staging": (9.0, 3.0), "ml_text_insights": (4.0, 1.0)})},
-        {"repetition": 2, "full_build": _build({"dbt_staging": (32.0, 2.5), "ml_text_insights": (44.0, 6.0)}),
-         "incremental": _build({"dbt_staging": (11.0, 4.0), "ml_text_insights": (6.0, 1.5)})},
+        {"repetition": 1, "full_build": _build({"dbt_models": (30.0, 2.0), "ml_text_insights": (40.0, 5.0)}),
+         "incremental": _build({"dbt_models": (9.0, 3.0), "ml_text_insights": (4.0, 1.0)})},
+        {"repetition": 2, "full_build": _build({"dbt_models": (32.0, 2.5), "ml_text_insights": (44.0, 6.0)}),
+         "incremental": _build({"dbt_models": (11.0, 4.0), "ml_text_insights": (6.0, 1.5)})},
     ]
     lines = render_markdown(_result(medians(reps), reps)).splitlines()
     header = next(line for line in lines if line.startswith("| step |"))
@@ -211,7 +211,7 @@ def test_report_shows_the_median_peak_of_each_step_and_names_the_highest_in_each
 
 
 def test_report_of_a_result_without_step_peaks_has_no_empty_peak_columns():
-    reps = [{"repetition": 1, "full_build": {"runs": {"voc360_transform": {"steps": {"dbt_staging": 30.0}}}}}]
+    reps = [{"repetition": 1, "full_build": {"runs": {"voc360_transform": {"steps": {"dbt_models": 30.0}}}}}]
     text = render_markdown(_result(medians(reps), reps))
     assert "| step | full build | incremental day |\n" in text
     assert "peak RSS, full build (GiB)" not in text and "highest peak" not in text

@@ -72,23 +72,50 @@ def test_splink_config_defaults_are_those_of_ml_identity():
 
 
 def test_dbt_models_keep_the_group_owner_and_kinds_of_their_layer():
-    from dagster_project.assets.dbt import LAYER_OWNERS, dbt_layer_assets
+    from dagster_project.assets.dbt import LAYER_OWNERS, dbt_layer_keys, dbt_models_assets
     from voc360.quality import TABLE_RULES
 
-    gated = set()
-    for layer, models in dbt_layer_assets().items():
-        for spec in models.specs:
-            assert (spec.group_name, list(spec.owners)) == (layer, [LAYER_OWNERS[layer]]), spec.key
-            assert {"dbt", "duckdb"} <= spec.kinds, spec.key
-            if "great-expectations" in spec.kinds:
-                gated.add(".".join(spec.key.path))
+    gated, layers = set(), {}
+    for spec in dbt_models_assets().specs:
+        layer = spec.key.path[0]  # the translator keys a model by its folder layer, then its name
+        layers.setdefault(layer, set()).add(spec.key)
+        assert (spec.group_name, list(spec.owners)) == (layer, [LAYER_OWNERS[layer]]), spec.key
+        assert {"dbt", "duckdb"} <= spec.kinds, spec.key
+        if "great-expectations" in spec.kinds:
+            gated.add(".".join(spec.key.path))
+    assert set(layers) == set(LAYER_OWNERS)
+    assert all(set(dbt_layer_keys(layer)) == keys for layer, keys in layers.items())
     assert gated == {table for table in TABLE_RULES if table.startswith("marts.")}
+
+
+def test_the_transform_job_runs_the_dbt_models_in_as_few_dbt_steps_as_the_python_assets_allow():
+    """One step before identity resolution, one after it (intermediate and the marts that need no ML), one
+    after the text models (features, topic marts), one after the churn and CLV scores."""
+    import dagster as dg
+    from dagster._core.execution.api import create_execution_plan
+
+    from dagster_project.definitions import defs
+
+    plan = create_execution_plan(defs.resolve_job_def("voc360_transform"))
+    steps = [step.key for step in plan.get_steps_to_execute_in_topo_order()]
+    dbt_steps = [step for step in steps if step.startswith("dbt_models")]
+    assert len(dbt_steps) == 4, dbt_steps
+    models = {step: {output.properties.asset_key for output in plan.get_step_by_key(step).step_outputs
+                     if output.properties and output.properties.asset_key} for step in dbt_steps}
+    first, after_identity, after_text, after_scores = (models[step] for step in dbt_steps)
+    assert dg.AssetKey(["staging", "stg_crm__customers"]) in first
+    assert dg.AssetKey(["intermediate", "int_person_map"]) in after_identity
+    assert dg.AssetKey(["features", "feat_churn_snapshots"]) in after_text
+    assert dg.AssetKey(["marts", "at_risk_interventions"]) in after_scores
+    assert steps.index(dbt_steps[1]) > steps.index("identity__splink_matches")
+    assert steps.index(dbt_steps[2]) > steps.index("ml_text_insights")
+    assert steps.index(dbt_steps[3]) > steps.index("ml__churn_scores")
 
 
 def test_a_dbt_step_leaves_its_parse_state_for_the_next_step_of_the_run(tmp_path):
     from dagster_project.assets.dbt import PARTIAL_PARSE_FILE, keep_partial_parse
 
-    project_target, step_target = tmp_path / "target", tmp_path / "target" / "dbt_staging-run1"
+    project_target, step_target = tmp_path / "target", tmp_path / "target" / "dbt_models-run1"
     project_target.mkdir()
     (project_target / PARTIAL_PARSE_FILE).write_bytes(b"parsed by dbt parse, without vars")
 
@@ -99,4 +126,27 @@ def test_a_dbt_step_leaves_its_parse_state_for_the_next_step_of_the_run(tmp_path
     (step_target / PARTIAL_PARSE_FILE).write_bytes(b"parsed with the run's vars")
     keep_partial_parse(step_target, project_target)
     assert (project_target / PARTIAL_PARSE_FILE).read_bytes() == b"parsed with the run's vars"
-    assert sorted(p.name for p in project_target.iterdir()) == ["dbt_staging-run1", PARTIAL_PARSE_FILE]
+    assert sorted(p.name for p in project_target.iterdir()) == ["dbt_models-run1", PARTIAL_PARSE_FILE]
+
+
+def test_the_dbt_resource_runs_dbt_without_asking_its_version_or_opening_an_adapter(monkeypatch, tmp_path):
+    """dagster-dbt would start `dbt --version` and load a dbt adapter in this process before every dbt command
+    (about 10 s per dbt step); the project's resource does neither, and the version it assumes is the one its
+    executable reports."""
+    import re
+
+    import dagster_dbt.core.resource as dagster_dbt_resource
+
+    from dagster_project.resources import build_resources
+
+    assumed = build_resources()["dbt"]
+    reported = subprocess.run([assumed.dbt_executable, "--version"], capture_output=True, text=True, check=True).stdout
+    assert str(assumed._cli_version) == re.search(r"installed:\s*(\S+)", reported).group(1)
+
+    def refuse(command, *args, **kwargs):
+        raise AssertionError(f"started {command} before the dbt command")
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", refuse)
+    invocation = build_resources()["dbt"].cli(["list", "--select", "stg_shop__orders", "--output", "name"], target_path=tmp_path / "target")
+    assert invocation.is_successful()
+    assert invocation.adapter is None

@@ -46,7 +46,7 @@ class KillPoint:
 
 KILL_POINTS = [
     KillPoint("landing", 'Started execution of step "raw__orders"', 0.5),
-    KillPoint("dbt", 'Started execution of step "dbt_intermediate"', 4.0),
+    KillPoint("dbt", 'Started execution of step "dbt_models_2"', 4.0),  # intermediate, after identity
     KillPoint("ml", 'Started execution of step "ml_text_insights"', 3.0),
     KillPoint("publish", 'Started execution of step "publish__serving"', None),
 ]

@@ -10,10 +10,9 @@ The logic is in ml/identity.py; these are thin wrappers that read, call, write a
 from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.assets.dbt import build_layer_assets
+from dagster_project.assets.dbt import dbt_model_key
 from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.tables import warehouse_tables
 from voc360.settings import get_settings
@@ -25,10 +24,8 @@ if TYPE_CHECKING:
     from ml.identity import SplinkSettings
 
 # Keys of the dbt models around the Python step, as the dbt translator names them.
-_staging = build_layer_assets("staging")
-_intermediate = build_layer_assets("intermediate")
-STAGING_INPUTS = [get_asset_key_for_model([_staging], name) for name in ("stg_crm__customers", "stg_pos__receipts")]
-PERSON_MAP = get_asset_key_for_model([_intermediate], "int_person_map")
+STAGING_INPUTS = [dbt_model_key(name) for name in ("stg_crm__customers", "stg_pos__receipts")]
+PERSON_MAP = dbt_model_key("int_person_map")
 SPLINK_MATCHES = dg.AssetKey(["identity", "splink_matches"])
 
 

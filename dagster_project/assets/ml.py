@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 import yaml
-from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.assets.dbt import build_layer_assets
+from dagster_project.assets.dbt import dbt_model_key
 from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.tables import warehouse_tables
 from voc360.settings import DBT_PROJECT_DIR, get_settings
@@ -36,10 +35,6 @@ TEXT_INSIGHTS = dg.AssetKey(["ml", "text_insights"])
 TOPICS = dg.AssetKey(["ml", "topics"])
 CHURN_SCORES = dg.AssetKey(["ml", "churn_scores"])
 CUSTOMER_CLV = dg.AssetKey(["ml", "customer_clv"])
-
-
-def _layer_key(layer: str, model: str) -> dg.AssetKey:
-    return get_asset_key_for_model([build_layer_assets(layer)], model)
 
 
 @functools.cache
@@ -86,7 +81,7 @@ def _with_tables(metadata: dict) -> dict:
     return {k: (_md(v) if isinstance(v, pd.DataFrame) else v) for k, v in metadata.items()}
 
 
-_FEEDBACK_TEXTS = _layer_key("intermediate", "int_feedback_texts")
+_FEEDBACK_TEXTS = dbt_model_key("int_feedback_texts")
 _TEXT_SPEC = {"group_name": "ml", "kinds": {"python", "sentence-transformers", "duckdb"}, "owners": ["team:data-platform"]}
 
 
@@ -147,7 +142,7 @@ class ChurnConfig(dg.Config):
     group_name="ml",
     kinds={"python", "lightgbm", "duckdb"},
     owners=["team:data-platform"],
-    deps=[_layer_key("features", "feat_churn_snapshots"), _layer_key("features", "feat_topic_exposure")],
+    deps=[dbt_model_key("feat_churn_snapshots"), dbt_model_key("feat_topic_exposure")],
     description="Purchase churn in the next 90 days, by gradient boosting (LightGBM) on point-in-time snapshots "
     "(feat_churn_snapshots, topic exposure pivoted per topic). Refuses snapshots whose features used events at "
     "or after their cut-off. Validated on time: trained on earlier cut-offs, tested on the latest labelled one "
@@ -175,7 +170,7 @@ def churn_scores_asset(config: ChurnConfig, warehouse: DuckDBResource) -> dg.Mat
     group_name="ml",
     kinds={"python", "scipy", "duckdb"},
     owners=["team:data-platform"],
-    deps=[_layer_key("marts", "fct_orders")],
+    deps=[dbt_model_key("fct_orders")],
     description="Customer lifetime value over the next 12 months: BG/NBD (purchase rate and drop-out) and "
     "Gamma-Gamma (spend per purchase) fitted on completed orders (fct_orders, reporting currency) up to the "
     "last loaded day. Writes ml.customer_clv: probability alive, expected purchases and value, historical "

@@ -29,11 +29,11 @@ def check_evaluations(context: dg.AssetExecutionContext, run_ids: list[str]) -> 
     return evaluations
 
 
-def build_publish_asset(published: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefinition:
+def build_publish_asset(published: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(
         key=["publish", "serving"],
         group_name="publish",
-        deps=[key for assets in published for key in assets.keys],
+        deps=list(published),
         kinds={"duckdb"},
         owners=["team:data-platform"],
         description="An atomic copy of the marts (of the build database, or of Spark's tables on Spark) into "

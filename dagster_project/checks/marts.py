@@ -2,10 +2,9 @@
 failure stops everything downstream, publish included."""
 
 import dagster as dg
-from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.assets.dbt import build_layer_assets
+from dagster_project.assets.dbt import dbt_model_key
 from dagster_project.checks.gx import gx_check_result
 from dagster_project.tables import warehouse_tables
 from voc360.quality import TABLE_RULES, validate_table
@@ -15,7 +14,7 @@ from voc360.settings import get_settings
 def _asset_key(table: str) -> dg.AssetKey:
     schema, name = table.split(".")
     if schema == "marts":
-        return get_asset_key_for_model([build_layer_assets("marts")], name)
+        return dbt_model_key(name)
     return dg.AssetKey([schema, name])
 
 

@@ -204,10 +204,10 @@ def test_report_shows_the_median_peak_of_each_step_and_names_the_highest_in_each
     assert header == ("| step | full build | incremental day | peak RSS, full build (GiB) "
                       "| peak RSS, incremental day (GiB) |")
     assert "| ml_text_insights | 42 | 5 | 5.5 | 1.25 |" in lines
-    assert "| dbt_staging | 31 | 10 | 2.25 | 3.5 |" in lines
+    assert "| dbt_models | 31 | 10 | 2.25 | 3.5 |" in lines
     highest = next(line for line in lines if line.startswith("Step with the highest peak RSS"))
     assert "full build `ml_text_insights` 5.5 GiB" in highest
-    assert "incremental day `dbt_staging` 3.5 GiB" in highest
+    assert "incremental day `dbt_models` 3.5 GiB" in highest
 
 
 def test_report_of_a_result_without_step_peaks_has_no_empty_peak_columns():

@@ -134,6 +134,9 @@ def test_the_scanner_reads_a_hex_digest_as_no_phone_but_still_finds_a_phone_besi
     assert scanner.scan_text("19302208013de83a8aa421a71420913e") == []
     assert scanner.scan_text(hashlib.sha256(b"x").hexdigest()) == []
     assert [kind for kind, _ in scanner.scan_text(phone)] == ["phone"]
+    truncated = "0e5d9285d9c5fe38cccdc2312a305cbed379942dde456155c01401019797…"  # a preview's cut of a digest
+    assert scanner.scan_text(truncated) == []
+    assert [kind for kind, _ in scanner.scan_text("+1 206 555 0100 " + truncated)] == ["phone"]
 
 
 def test_asset_metadata_and_logs_hold_no_personal_data(world, scanner):

@@ -18,8 +18,9 @@ import duckdb
 from ml.text import find_pii
 
 # A salted SHA-256 of PII is what staging keeps (64 hex characters), an MD5 is how the text step tells a changed
-# text (32): digit runs of a hex digest can look like cards or phones.
-_HEX_DIGEST = re.compile(r"\b(?:[0-9a-f]{64}|[0-9a-f]{32})\b")
+# text (32): digit runs of a hex digest can look like cards or phones. A metadata preview cuts long cells to 60
+# characters and an ellipsis, so a digest may end there.
+_HEX_DIGEST = re.compile(r"\b(?:[0-9a-f]{64}|[0-9a-f]{32})\b|\b[0-9a-f]{32,63}…")
 # Decimal fractions (0.8234567891234567) have digit runs that can pass a Luhn check; they are no card.
 _LONG_FRACTION = re.compile(r"(?<![\d.])\d+\.\d{4,}(?![\d.])")
 _LATIN = re.compile(r"[A-Za-z]")

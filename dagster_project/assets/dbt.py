@@ -4,7 +4,7 @@ Python assets sit between the models (identity resolution after staging, ML afte
 that read churn scores after those), so Dagster splits the definition into steps, each a `dbt build` over
 the models it can run at that point. One definition lets Dagster make as few of those steps as the graph
 allows: with one definition per folder layer, every edge between layers also counted as a boundary, and a
-run took seven dbt invocations (about 7 s each to start) where four suffice.
+run took eight dbt invocations where four suffice.
 """
 
 import functools
@@ -87,7 +87,7 @@ def dbt_models_assets() -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, config: DbtWindowConfig
     ):
         # `dbt build` runs each model's tests right after it: a failing error-severity test stops its dependants.
-        # "buildable": a test that also reads a later layer runs with that layer, not before it exists.
+        # "buildable": a test that also reads a model of a later step runs with that step, not before it exists.
         # Unit tests check the SQL, not the data: they run with the test suite (make test), not in every build.
         # The partition window reaches the incremental models through dbt's environment.
         args = ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test",

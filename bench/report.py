@@ -120,6 +120,12 @@ def render_markdown(result: dict) -> str:
                                                        else "" for k in ("read", "loaded", "rejected"))]
                       for s in sorted(set(generated) | raw)])]
 
+    generation_phases = _per_name(median, "generation.phase_seconds.")
+    if generation_phases:
+        lines += ["", "Generation, seconds per phase (the workers write the clickstream sources during \"files\", "
+                  "beside the parent, which writes the rest): "
+                  + ", ".join(f"{k} {_fmt(v)} s" for k, v in generation_phases.items())]
+
     steps, peaks = {}, {}
     for phase in ("full_build", "incremental"):
         for job in ("voc360_land", "voc360_transform"):

@@ -95,7 +95,7 @@ def generate(root: Path, env: dict, customers: int, days: int, deadline: float |
     measured = _checked(run_measured(
         [str(BIN / "voc360-world"), "--seed", "42", "--customers", str(customers), "--days", str(days),
          "--start-date", env["VOC360_START_DATE"], "--out", env["VOC360_LANDING_DIR"],
-         "--truth", env["VOC360_GROUND_TRUTH_DIR"], "--quiet"],
+         "--truth", env["VOC360_GROUND_TRUTH_DIR"], "--quiet", "--timings", str(root / "generation_timings.json")],
         env=env, cwd=project, deadline=deadline), "generating the world")
     summary = json.loads((root / "ground_truth" / "summary.json").read_text())
     lines = {name: counts["lines"] for name, counts in summary["rows"].items()}
@@ -105,6 +105,7 @@ def generate(root: Path, env: dict, customers: int, days: int, deadline: float |
         "lines": lines, "total_lines": total, "event_lines": events,
         "lines_per_second": round(total / measured.seconds), "event_lines_per_second": round(events / measured.seconds),
         "landing_bytes": directory_bytes(root / "landing"),
+        "phase_seconds": json.loads((root / "generation_timings.json").read_text())["phases"],
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import click
@@ -45,9 +46,12 @@ def _rate_option(name: str, field: str, what: str):
               help="Extra processes for the clickstream sources (default: one per spare CPU, at most 2; "
                    "0 = single process). The output is the same either way.")
 @click.option("--quiet", is_flag=True, help="No progress bars or summary.")
+@click.option("--timings", "timings_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the seconds of each phase (population, simulation, files and each worker's share, "
+                   "truth) as JSON to this file. They are kept out of the ground truth, which a seed fixes.")
 def main(seed: int, customers: int, days: int, start_date: dt.datetime, out_dir: Path, truth_dir: Path,
          messiness: float, duplicate_rate, resend_rate, late_rate, malformed_rate, crm_duplicate_rate,
-         mixed_timezone_rate, workers: int | None, quiet: bool) -> None:
+         mixed_timezone_rate, workers: int | None, quiet: bool, timings_path: Path | None) -> None:
     """Generate the voc360 sample world: daily landing files for every registered source, plus ground truth."""
     rates = _DEFAULTS.scaled(messiness)
     rates = Messiness(**{k: min(v, 0.5) for k, v in rates.as_dict().items()}).replace(
@@ -59,6 +63,9 @@ def main(seed: int, customers: int, days: int, start_date: dt.datetime, out_dir:
     from sample_world.world import generate
 
     result = generate(cfg)
+    if timings_path is not None:
+        timings_path.parent.mkdir(parents=True, exist_ok=True)
+        timings_path.write_text(json.dumps({"seconds": round(result.seconds, 3), "phases": result.timings}, indent=2))
     if quiet:
         return
     click.echo(f"wrote {result.total_rows:,} lines in {sum(result.files.values()):,} files to {out_dir} "

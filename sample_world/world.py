@@ -66,8 +66,10 @@ def _run_source(days: int, generator, exporter: Exporter, progress=None) -> None
 
 def _worker(days: int, generator, exporter: Exporter, progress, conn) -> None:  # runs in a forked child
     try:
+        started = time.perf_counter()
         _run_source(days, generator, exporter, progress)
-        conn.send(("ok", exporter.truth, exporter.lines_written, exporter.files_written))
+        conn.send(("ok", exporter.truth, exporter.lines_written, exporter.files_written,
+                   time.perf_counter() - started))
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises
         conn.send(("error", traceback.format_exc()))
     finally:
@@ -111,6 +113,7 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
         forked = _fork_workers(cfg, bulk, exporters, workers)
 
         own = [name for name in exporters if name not in forked]
+        worker_seconds: dict[str, float] = {}
         with tqdm(total=cfg.days, desc="days", unit="day", disable=cfg.quiet) as bar:
             for day in range(cfg.days):
                 for name in own:
@@ -131,10 +134,13 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
                     for other in forked.values():
                         other["process"].kill()
                     raise RuntimeError(f"generating {name} failed:\n{message[1]}")
-                _, exporters[name].truth, exporters[name].lines_written, exporters[name].files_written = message
+                _, exporters[name].truth, exporters[name].lines_written, exporters[name].files_written, seconds = message
+                worker_seconds[name] = seconds
             bar.n = cfg.days
             bar.refresh()
         timings["files"] = time.perf_counter() - t_start - sum(timings.values())
+        # Whether the parent (record sources) or a worker (one clickstream source) bounds the files phase.
+        workers_timings = {f"files_worker_{name}": seconds for name, seconds in worker_seconds.items()}
 
         for e in exporters.values():  # registry order, whoever wrote the files
             truth.malformed.extend(e.truth.malformed)
@@ -146,7 +152,7 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
         summary = write_truth(cfg, pop, truth, clock, counts)
         timings["truth"] = time.perf_counter() - t_start - sum(timings.values())
         return Result(rows=rows, files=files, seconds=time.perf_counter() - t_start, summary=summary,
-                      timings={k: round(v, 3) for k, v in timings.items()})
+                      timings={k: round(v, 3) for k, v in (timings | workers_timings).items()})
     finally:
         sink.lines.close()
 

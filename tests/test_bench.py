@@ -104,6 +104,15 @@ def test_report_marks_targets_met_and_missed():
 
 
 
+def test_report_names_the_generation_phases_and_the_workers_share():
+    text = render_markdown(_result({"generation.seconds": 250.0, "generation.phase_seconds.simulation": 120.0,
+                                    "generation.phase_seconds.files": 100.0,
+                                    "generation.phase_seconds.files_worker_web_events": 80.5}))
+    line = next(line for line in text.splitlines() if line.startswith("Generation, seconds per phase"))
+    assert line.endswith("simulation 120 s, files 100 s, files_worker_web_events 80.5 s")
+    assert "Generation, seconds per phase" not in render_markdown(_result({"generation.seconds": 250.0}))
+
+
 def test_ratio_to_the_floor_leaves_out_the_embeddings_and_the_distillation_on_each_side():
     """The build distils the static table and embeds new texts; the floor starts from both, kept."""
     rep = {

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import re
 import subprocess
 import sys
@@ -217,6 +218,23 @@ def test_module_entry_point_runs(tmp_path):
     summary = json.loads((tmp_path / "gt" / "summary.json").read_text())
     assert summary["config"]["messiness"]["late_rate"] == 0
     assert summary["config"]["messiness"]["duplicate_rate"] == pytest.approx(0.02)
+
+
+def test_timings_name_every_phase_and_each_worker_and_stay_out_of_the_ground_truth(tmp_path):
+    timings = tmp_path / "timings" / "generation.json"
+    result = CliRunner().invoke(main, ["--customers", "15", "--days", "3", "--out", str(tmp_path / "landing"),
+                                       "--truth", str(tmp_path / "gt"), "--quiet", "--workers", "1",
+                                       "--timings", str(timings)])
+    assert result.exit_code == 0, result.output
+    measured = json.loads(timings.read_text())
+    phases = measured["phases"]
+    assert {"population", "simulation", "files", "truth"} <= set(phases)
+    assert all(seconds >= 0 for seconds in phases.values())
+    main_phases = sum(phases[p] for p in ("population", "simulation", "files", "truth"))
+    assert main_phases == pytest.approx(measured["seconds"], abs=0.01)
+    if "fork" in multiprocessing.get_all_start_methods():
+        assert 0 < phases["files_worker_web_events"] <= phases["files"]
+    assert not any("timing" in p.name for p in (tmp_path / "gt").rglob("*"))
 
 
 # -- determinism ------------------------------------------------------------------------------------------------

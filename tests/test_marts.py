@@ -116,6 +116,23 @@ def test_nps_per_day_and_per_order_channel(build: Build):
     assert monthly["nps_responses"].sum() == responses["score"].notna().sum()
 
 
+def test_engaged_customers_count_each_person_once_per_month_and_channel_and_once_across_channels(build: Build):
+    touches = build.df("select person_id, channel, occurred_date from intermediate.int_interactions "
+                       "where person_id is not null")
+    touches["month_start"] = pd.to_datetime(touches["occurred_date"]).dt.to_period("M").dt.start_time
+    per_channel = touches.groupby(["month_start", "channel"])["person_id"].nunique()
+    across = touches.groupby("month_start")["person_id"].nunique()
+    mart = build.df("select month_start, channel, engaged_customers from marts.kpi_monthly")
+    mart["month_start"] = pd.to_datetime(mart["month_start"])
+    expected = [across.get(m, 0) if c == "all" else per_channel.get((m, c), 0)
+                for m, c in zip(mart["month_start"], mart["channel"])]
+    assert mart["engaged_customers"].tolist() == expected
+    # a person who touched two channels in a month is one engaged customer in "all", not two
+    all_rows = mart[mart["channel"] == "all"].set_index("month_start")["engaged_customers"]
+    channel_sums = mart[mart["channel"] != "all"].groupby("month_start")["engaged_customers"].sum()
+    assert (all_rows < channel_sums.reindex(all_rows.index)).any()
+
+
 def test_csat_excludes_unrated_responses(build: Build):
     responses = build.df(
         "select responded_date as day, score from staging.stg_surveys__responses where survey_type = 'csat'"

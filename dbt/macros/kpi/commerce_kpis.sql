@@ -108,22 +108,29 @@ nps_kpis as (
 ),
 
 {% if grain == 'month' -%}
-engagement_rows as (
+-- Each person once per month and channel; "all" counts them once per month across channels. (Deduplicating
+-- first reads the interactions once, instead of twice through a union for "all".)
+engaged_persons as (
 
-    select occurred_date, channel as report_channel, person_id from interactions
-    union all
-    select occurred_date, 'all', person_id from interactions
+    select distinct
+        {{ voc360.kpi_period('occurred_date', grain) }} as {{ key }},
+        channel,
+        person_id
+    from interactions
 
 ),
 
 engagement as (
 
-    select
-        {{ voc360.kpi_period('occurred_date', grain) }} as {{ key }},
-        report_channel as channel,
-        count(distinct person_id) as engaged_customers
-    from engagement_rows
-    group by {{ voc360.kpi_period('occurred_date', grain) }}, report_channel
+    select {{ key }}, channel, count(*) as engaged_customers
+    from engaged_persons
+    group by {{ key }}, channel
+
+    union all
+
+    select {{ key }}, 'all', count(distinct person_id)
+    from engaged_persons
+    group by {{ key }}
 
 ),
 

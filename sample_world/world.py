@@ -113,6 +113,7 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
         forked = _fork_workers(cfg, bulk, exporters, workers)
 
         own = [name for name in exporters if name not in forked]
+        # Whether the parent (record sources) or a worker (one clickstream source) bounds the files phase.
         worker_seconds: dict[str, float] = {}
         with tqdm(total=cfg.days, desc="days", unit="day", disable=cfg.quiet) as bar:
             for day in range(cfg.days):
@@ -134,13 +135,11 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
                     for other in forked.values():
                         other["process"].kill()
                     raise RuntimeError(f"generating {name} failed:\n{message[1]}")
-                _, exporters[name].truth, exporters[name].lines_written, exporters[name].files_written, seconds = message
-                worker_seconds[name] = seconds
+                exporter = exporters[name]
+                _, exporter.truth, exporter.lines_written, exporter.files_written, worker_seconds[name] = message
             bar.n = cfg.days
             bar.refresh()
         timings["files"] = time.perf_counter() - t_start - sum(timings.values())
-        # Whether the parent (record sources) or a worker (one clickstream source) bounds the files phase.
-        workers_timings = {f"files_worker_{name}": seconds for name, seconds in worker_seconds.items()}
 
         for e in exporters.values():  # registry order, whoever wrote the files
             truth.malformed.extend(e.truth.malformed)
@@ -152,7 +151,8 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
         summary = write_truth(cfg, pop, truth, clock, counts)
         timings["truth"] = time.perf_counter() - t_start - sum(timings.values())
         return Result(rows=rows, files=files, seconds=time.perf_counter() - t_start, summary=summary,
-                      timings={k: round(v, 3) for k, v in (timings | workers_timings).items()})
+                      timings={k: round(v, 3) for k, v in timings.items()}
+                      | {f"files_worker_{name}": round(v, 3) for name, v in worker_seconds.items()})
     finally:
         sink.lines.close()
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 from voc360.registry import Source
 
 from sample_world.config import WorldConfig
-from sample_world.formats import CsvLine, join_columns, text_of
+from sample_world.formats import CsvLine, join_columns, json_text, text_of
 from sample_world.sink import Truth
 
 CSV_KINDS = ("broken_quote", "text_in_numeric", "bad_date", "extra_fields", "missing_fields")
@@ -124,7 +124,7 @@ class Exporter:
                 obj[col] = BAD_TEXT_NUMBERS[int(rng.integers(len(BAD_TEXT_NUMBERS)))]
             else:  # bad_timestamp
                 obj[self.source.event_time] = BAD_TIMESTAMPS[int(rng.integers(len(BAD_TIMESTAMPS)))]
-            return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+            return json_text(obj)
         row = next(csv.reader([line]))
         if kind == "broken_quote":
             j = self.varchar_not_last[int(rng.integers(len(self.varchar_not_last)))]

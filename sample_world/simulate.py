@@ -29,6 +29,7 @@ from sample_world.people import (
     phone_writing,
     typo_word,
 )
+from sample_world.rng import Weighted
 from sample_world.seasons import day_factor, gift_factor
 from sample_world.sink import Sink
 from sample_world.text import Text, TextFactory
@@ -44,6 +45,8 @@ SLOW_BASE = {"phone": 0.05, "chat": 0.07, "email": 0.16, "social": 0.2}
 REPLY_MEDIAN = {"phone": 90.0, "chat": 240.0, "email": 5 * HOUR, "social": 3 * HOUR}
 CHANNEL_WEIGHTS_TICKET = {"phone": 20, "chat": 35, "email": 30, "social": 15}
 OS_LABEL = {"android": "Android", "harmonyos": "HarmonyOS", "ios": "iPhone"}
+PRODUCTS_PER_ORDER = Weighted((1, 2, 3, 4), (60, 25, 10, 5))
+LINE_QUANTITY = Weighted((1, 2, 3), (86, 11, 3))
 MEMBERSHIP_PRICE = {("plus", "CNY"): 99.0, ("premium", "CNY"): 299.0, ("plus", "USD"): 19.99, ("premium", "USD"): 49.99}
 
 
@@ -104,9 +107,10 @@ class Simulator:
         self.public_by_platform: dict[str, list[tuple[str, str]]] = {}
         for key in pop.public_handles:
             self.public_by_platform.setdefault(key[0], []).append(key)
-        self.product_weights = [p.popularity for p in cat.PRODUCTS]
-        self.gift_weights = [p.popularity * (5 if p.category == "gift_sets" else 2 if p.giftable else 0.6)
-                             for p in cat.PRODUCTS]
+        self.product_choice = Weighted(range(len(cat.PRODUCTS)), [p.popularity for p in cat.PRODUCTS])
+        self.gift_choice = Weighted(range(len(cat.PRODUCTS)),
+                                    [p.popularity * (5 if p.category == "gift_sets" else 2 if p.giftable else 0.6)
+                                     for p in cat.PRODUCTS])
         self._diurnal_cum = {}
         for country in cat.COUNTRY_SHARE:
             self._diurnal_cum[country] = list(itertools.accumulate(diurnal_utc_weights(country).tolist()))
@@ -290,13 +294,13 @@ class Simulator:
 
     def _pick_products(self, p: Person, gift: bool) -> list[int]:
         r = self.r
-        n = r.choices((1, 2, 3, 4), weights=(60, 25, 10, 5))[0]
+        n = PRODUCTS_PER_ORDER.pick(r)
         if p.gift_lover and r.random() < 0.4:
             n += 1
-        weights = self.gift_weights if gift else self.product_weights
+        choice = self.gift_choice if gift else self.product_choice
         chosen: list[int] = []
         for _ in range(n):
-            i = r.choices(range(len(cat.PRODUCTS)), weights=weights)[0]
+            i = choice.pick(r)
             if i not in chosen:
                 chosen.append(i)
         return chosen
@@ -315,7 +319,7 @@ class Simulator:
         gross = 0.0
         for line_no, i in enumerate(products, start=1):
             prod = cat.PRODUCTS[i]
-            qty = r.choices((1, 2, 3), weights=(86, 11, 3))[0]
+            qty = LINE_QUANTITY.pick(r)
             if p.gift_lover and is_gift and r.random() < 0.25:
                 qty += 1
             unit = prod.price_cny if currency == "CNY" else prod.price_usd

@@ -123,8 +123,7 @@ def render_markdown(result: dict) -> str:
     generation_phases = _per_name(median, "generation.phase_seconds.")
     if generation_phases:
         lines += ["", "Generation, seconds per phase (the workers write the clickstream sources during \"files\", "
-                  "beside the parent, which writes the rest; truth_worker writes the ground truth of the lives from the "
-                  "start of \"files\"): "
+                  "beside the parent, which writes the rest): "
                   + ", ".join(f"{k} {_fmt(v)} s" for k, v in generation_phases.items())]
 
     steps, peaks = {}, {}

@@ -91,17 +91,11 @@ def _rate(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 4) if flags else None
 
 
-def clear_truth(cfg: WorldConfig) -> None:
-    """Remove the truth of an earlier world in the same folder before any of this one is written."""
-    cfg.truth_dir.mkdir(parents=True, exist_ok=True)
-    for name in TRUTH_FILES:
-        (cfg.truth_dir / name).unlink(missing_ok=True)
-
-
-def write_life_truth(cfg: WorldConfig, pop: Population, truth: Truth, clock: Clock) -> dict:
-    """The truth of the simulated lives (texts, persons, identities, social handles, tickets), complete once the
-    simulation has run, so it can be written while the day files are; returns its part of the summary."""
+def write_truth(cfg: WorldConfig, pop: Population, truth: Truth, clock: Clock, counts: dict) -> dict:
     out = cfg.truth_dir
+    out.mkdir(parents=True, exist_ok=True)
+    for name in TRUTH_FILES:
+        (out / name).unlink(missing_ok=True)
     T = cfg.days * DAY
 
     # texts and per-person text facts
@@ -186,34 +180,27 @@ def write_life_truth(cfg: WorldConfig, pop: Population, truth: Truth, clock: Clo
     _w(out / "tickets.csv", ["ticket_id", "person_id", "topic", "channel", "slow_service", "created_at",
                              "first_public_agent_reply_at", "first_response_seconds", "reopened",
                              "agent_public_replies", "last_solved_at"], truth.tickets)
-
-    customer_texts = [r for r in text_rows if r[3] in ("customer", "public")]
-    return {
-        "texts": {
-            "all": len(text_rows),
-            "customer_and_public": len(customer_texts),
-            "distinct_share": round(len({r[10] for r in customer_texts}) / max(len(customer_texts), 1), 4),
-            "chinese_share": round(sum(r[7] == "zh" for r in customer_texts) / max(len(customer_texts), 1), 4),
-            "with_pii": sum(r[8] for r in text_rows),
-        },
-        "planted_effects": planted_effects(pop, T, complained),
-    }
-
-
-def write_file_truth(cfg: WorldConfig, truth: Truth, clock: Clock, counts: dict, life_summary: dict) -> dict:
-    """The planted defects of the day files (malformed rows, messiness, the files themselves) and summary.json."""
-    out = cfg.truth_dir
     _w(out / "malformed_rows.csv", ["source", "file", "line", "kind", "key"], truth.malformed)
     _w(out / "messiness.csv", ["source", "kind", "file", "line", "key", "event_date", "first_file"], truth.messiness)
     _w(out / "files.csv", ["source", "file", "day", "kind", "lines", "records"], truth.files)
+
+    effects = planted_effects(pop, T, complained)
+    n_texts = len(text_rows)
+    customer_texts = [r for r in text_rows if r[3] in ("customer", "public")]
     summary = {
         "config": {
             "seed": cfg.seed, "customers": cfg.customers, "days": cfg.days, "start_date": cfg.start_date.isoformat(),
             "messiness": cfg.messiness.as_dict(), "drift_date": clock.day_str(cfg.drift_day),
         },
         "rows": counts,
-        "texts": life_summary["texts"],
-        "planted_effects": life_summary["planted_effects"],
+        "texts": {
+            "all": n_texts,
+            "customer_and_public": len(customer_texts),
+            "distinct_share": round(len({r[10] for r in customer_texts}) / max(len(customer_texts), 1), 4),
+            "chinese_share": round(sum(r[7] == "zh" for r in customer_texts) / max(len(customer_texts), 1), 4),
+            "with_pii": sum(r[8] for r in text_rows),
+        },
+        "planted_effects": effects,
         "malformed_rows": len(truth.malformed),
         "messiness_rows": len(truth.messiness),
     }

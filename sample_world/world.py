@@ -2,8 +2,7 @@
 
 The life simulation runs first (it decides who buys, complains and churns when). Then every day's file of
 every source is written; the two clickstream sources, by far the largest, are generated and written by
-forked worker processes when more than one CPU is available, and another writes the ground truth of the lives
-meanwhile. Output does not depend on the number of workers.
+forked worker processes when more than one CPU is available. Output does not depend on the number of workers.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from sample_world.rng import np_stream, py_stream
 from sample_world.simulate import Simulator
 from sample_world.sink import BULK_SOURCES, RECORD_SOURCES, Sink, Truth
 from sample_world.text import TextFactory
-from sample_world.truth import clear_truth, write_file_truth, write_life_truth
+from sample_world.truth import write_truth
 
 PARALLEL_SOURCES = ("web_events", "app_events")
 
@@ -58,46 +57,23 @@ def default_workers() -> int:
     return min(len(PARALLEL_SOURCES), (os.cpu_count() or 1) - 1)
 
 
-def _run_source(days: int, generator, exporter: Exporter, progress=None) -> tuple[Truth, int, int]:
+def _run_source(days: int, generator, exporter: Exporter, progress=None) -> None:
     for day in range(days):
         exporter.day(day, generator.day(day))
         if progress is not None:
             progress.value = day + 1
-    return exporter.truth, exporter.lines_written, exporter.files_written
 
 
-def _in_child(conn, work, *args) -> None:  # runs in a forked child
+def _worker(days: int, generator, exporter: Exporter, progress, conn) -> None:  # runs in a forked child
     try:
         started = time.perf_counter()
-        result = work(*args)
-        conn.send(("ok", result, time.perf_counter() - started))
+        _run_source(days, generator, exporter, progress)
+        conn.send(("ok", exporter.truth, exporter.lines_written, exporter.files_written,
+                   time.perf_counter() - started))
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
-
-
-def _fork(ctx, name: str, work, *args) -> dict:
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_in_child, args=(child, work, *args), name=f"voc360-world-{name}", daemon=True)
-    proc.start()
-    child.close()
-    return {"process": proc, "conn": parent}
-
-
-def _result(forked: dict, what: str, waiting=None) -> tuple:
-    """(what the child returned, its seconds); `waiting` is called while the child is still at work."""
-    while not forked["conn"].poll(0.1):
-        if waiting is not None:
-            waiting()
-    try:
-        message = forked["conn"].recv()
-    except EOFError:
-        message = ("error", f"the worker process exited with code {forked['process'].exitcode}")
-    forked["process"].join()
-    if message[0] != "ok":
-        raise RuntimeError(f"{what} failed:\n{message[1]}")
-    return message[1], message[2]
 
 
 def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
@@ -134,9 +110,6 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
             "order_items": OrderItems(cfg, sink, clock),
         }
         workers = cfg.workers if cfg.workers is not None else default_workers()
-        clear_truth(cfg)
-        # The truth of the lives is complete: a worker writes it while the day files are written.
-        life_truth = _fork_life_truth(cfg, pop, truth, clock) if workers > 0 else None
         forked = _fork_workers(cfg, bulk, exporters, workers)
 
         own = [name for name in exporters if name not in forked]
@@ -149,20 +122,21 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
                     exporter.day(day, bulk[name].day(day) if name in bulk else Batch(sink.lines.take(name, day)))
                 bar.n = min([day + 1] + [w["progress"].value for w in forked.values()])
                 bar.refresh()
-
-            def waiting() -> None:
-                bar.n = min(w["progress"].value for w in forked.values())
-                bar.refresh()
-
             for name, w in forked.items():
-                exporter = exporters[name]
+                while not w["conn"].poll(0.1):
+                    bar.n = min(w2["progress"].value for w2 in forked.values())
+                    bar.refresh()
                 try:
-                    (exporter.truth, exporter.lines_written, exporter.files_written), worker_seconds[name] = (
-                        _result(w, f"generating {name}", waiting))
-                except RuntimeError:
-                    for other in [*forked.values(), *([life_truth] if life_truth else [])]:
+                    message = w["conn"].recv()
+                except EOFError:
+                    message = ("error", f"the worker process exited with code {w['process'].exitcode}")
+                w["process"].join()
+                if message[0] != "ok":
+                    for other in forked.values():
                         other["process"].kill()
-                    raise
+                    raise RuntimeError(f"generating {name} failed:\n{message[1]}")
+                exporter = exporters[name]
+                _, exporter.truth, exporter.lines_written, exporter.files_written, worker_seconds[name] = message
             bar.n = cfg.days
             bar.refresh()
         timings["files"] = time.perf_counter() - t_start - sum(timings.values())
@@ -174,12 +148,8 @@ def generate(cfg: WorldConfig, registry: Registry | None = None) -> Result:
         rows = {name: e.lines_written for name, e in exporters.items()}
         files = {name: e.files_written for name, e in exporters.items()}
         counts = {name: {"lines": rows[name], "files": files[name]} for name in exporters}
-        if life_truth is None:
-            life_summary = write_life_truth(cfg, pop, truth, clock)
-        else:
-            life_summary, timings["truth_worker"] = _result(life_truth, "writing the ground truth")
-        summary = write_file_truth(cfg, truth, clock, counts, life_summary)
-        timings["truth"] = time.perf_counter() - t_start - sum(v for k, v in timings.items() if k != "truth_worker")
+        summary = write_truth(cfg, pop, truth, clock, counts)
+        timings["truth"] = time.perf_counter() - t_start - sum(timings.values())
         return Result(rows=rows, files=files, seconds=time.perf_counter() - t_start, summary=summary,
                       timings={k: round(v, 3) for k, v in timings.items()}
                       | {f"files_worker_{name}": round(v, 3) for name, v in worker_seconds.items()})
@@ -195,18 +165,12 @@ def _fork_workers(cfg: WorldConfig, bulk: dict, exporters: dict, workers: int) -
     gc.freeze()  # the children's garbage collector then leaves the inherited objects (and their pages) alone
     forked = {}
     for name in PARALLEL_SOURCES[:workers]:
+        parent, child = ctx.Pipe(duplex=False)
         progress = ctx.Value("i", 0, lock=False)
-        forked[name] = _fork(ctx, name, _run_source, cfg.days, bulk[name], exporters[name], progress)
-        forked[name]["progress"] = progress
-    gc.unfreeze()
-    return forked
-
-
-def _fork_life_truth(cfg: WorldConfig, pop, truth: Truth, clock: Clock) -> dict | None:
-    """A forked worker writing the truth of the lives; None where fork is unavailable (written after the files)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    gc.freeze()
-    forked = _fork(multiprocessing.get_context("fork"), "truth", write_life_truth, cfg, pop, truth, clock)
+        proc = ctx.Process(target=_worker, args=(cfg.days, bulk[name], exporters[name], progress, child),
+                           name=f"voc360-world-{name}", daemon=True)
+        proc.start()
+        child.close()
+        forked[name] = {"process": proc, "conn": parent, "progress": progress}
     gc.unfreeze()
     return forked

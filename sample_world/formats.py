@@ -208,7 +208,8 @@ class IdPool:
 
 # -- lines --------------------------------------------------------------------------------------------------
 def json_text(obj: dict) -> str:
-    """Compact JSON with text as UTF-8 (orjson: a fifth of json.dumps' time on millions of record lines)."""
+    """Compact JSON with text as UTF-8, as json.dumps(ensure_ascii=False) writes it but for floats, which come in
+    their shortest round-trip form (0.00001, not 1e-05); orjson takes a fifth of json.dumps' time."""
     return orjson.dumps(obj).decode()
 
 

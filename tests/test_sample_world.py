@@ -240,6 +240,32 @@ def test_timings_name_every_phase_and_each_worker_and_leave_the_world_as_it_is(t
 
 
 # -- determinism ------------------------------------------------------------------------------------------------
+def test_weighted_draws_what_random_choices_draws():
+    import random
+
+    from sample_world.rng import Weighted
+
+    items, weights = ["a", "b", "c", "d"], [0.5, 3, 0, 1.25]
+    weighted, ours, theirs = Weighted(items, weights), random.Random(11), random.Random(11)
+    drawn = [weighted.pick(ours) for _ in range(2_000)]
+    assert drawn == [theirs.choices(items, weights)[0] for _ in range(2_000)]
+    assert "c" not in drawn and set(drawn) == {"a", "b", "d"}
+
+
+def test_json_lines_are_compact_json_in_utf8_in_column_order():
+    from sample_world.formats import json_line
+
+    row = {"text": 'He said "ok"\\ 充电宝\t\n\u2028 \x01', "amount": 1234.5, "n": 3, "flag": True, "none": None}
+    columns = ["n", "text", "amount", "flag", "none"]
+    line = json_line(columns, row | {"ignored": 1})
+    assert line == json.dumps({c: row[c] for c in columns}, ensure_ascii=False, separators=(",", ":"))
+    assert line.startswith('{"n":3,"text":"He said \\"ok\\"')
+    assert "\n" not in line and json.loads(line) == row
+    # floats in their shortest round-trip form: the same number, written without an exponent
+    small = json_line(["small"], {"small": 1e-05})
+    assert small == '{"small":0.00001}' and json.loads(small) == {"small": 1e-05}
+
+
 def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path):
     a = make_world(tmp_path / "a", seed=5, customers=40, days=6)
     b = make_world(tmp_path / "b", seed=5, customers=40, days=6)

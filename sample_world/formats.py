@@ -209,7 +209,7 @@ class IdPool:
 # -- lines --------------------------------------------------------------------------------------------------
 def json_text(obj: dict) -> str:
     """Compact JSON with text as UTF-8, as json.dumps(ensure_ascii=False) writes it but for floats, which come in
-    their shortest round-trip form (0.00001, not 1e-05); orjson takes a fifth of json.dumps' time."""
+    their shortest round-trip form (0.00001, not 1e-05); orjson takes a tenth of json.dumps' time on an order row."""
     return orjson.dumps(obj).decode()
 
 

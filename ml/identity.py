@@ -285,9 +285,16 @@ def _settings():
 
 
 def _blocking_rules() -> list:
-    """Pairs to score: those that agree on a phone, an e-mail, the whole name, or one name part together with
-    the birth year or the city. Every pair with any real chance of matching agrees on one of these, and each
-    compares only a few records per record (no rule on city or birth year alone)."""
+    """Pairs to score: those that agree on a phone, an e-mail, the whole name, one name part together with the
+    birth year, or one name part, the other's first letter and the city. Every pair with any real chance of
+    matching agrees on one of these, and each compares only a few records per record (no rule on city or birth
+    year alone).
+
+    The city rules require the other name part's first letter because the name comparisons do too (a typo
+    keeps the first letter, `_one_typo`): a name part and a city alone put every Wang of Shanghai in one
+    block, and a block's pairs grow with the square of the customers. Over all rules, sample worlds of 20,000
+    and 100,000 customers give 0.70 M and 17.3 M pairs without the letter, 0.20 M and 4.9 M with it, and the
+    same links."""
     from splink import block_on
 
     return [
@@ -296,8 +303,8 @@ def _blocking_rules() -> list:
         block_on("name_key"),
         block_on("first_name_hash", "birth_year"),
         block_on("last_name_hash", "birth_year"),
-        block_on("first_name_hash", "city"),
-        block_on("last_name_hash", "city"),
+        block_on("first_name_hash", "city", "substr(last_name, 1, 1)"),
+        block_on("last_name_hash", "city", "substr(first_name, 1, 1)"),
     ]
 
 

@@ -71,6 +71,35 @@ def test_the_name_typo_level_allows_one_typo_after_the_first_letter_of_one_part(
     assert found is one_typo
 
 
+def test_blocking_pairs_a_name_part_and_city_only_with_the_other_parts_first_letter():
+    """The city rules pair a one-letter typo in either name part (the first letter kept, as the name typo level
+    requires) but not two customers of the city who share only a first or only a last name."""
+    people = {  # id: first name, last name, city (no phone, e-mail or birth year to block on)
+        "a": ("wei", "zhang", "shanghai"),
+        "b": ("wei", "zhnag", "shanghai"),  # typo in the last name
+        "c": ("wie", "zhang", "shanghai"),  # typo in the first name
+        "d": ("wei", "li", "shanghai"),  # another person sharing the first name and the city
+        "e": ("min", "zhang", "shanghai"),  # another person sharing the last name and the city
+        "f": ("wei", "zhang", "beijing"),  # the whole name in another city
+    }
+    rules = " or ".join(f"({rule.get_blocking_rule('duckdb').blocking_rule_sql})" for rule in identity._blocking_rules())
+    with duckdb.connect() as con:
+        con.execute(
+            "create table records (unique_id varchar, first_name varchar, last_name varchar, city varchar, "
+            "first_name_hash varchar, last_name_hash varchar, name_key varchar, phone_hash varchar, "
+            "email_hash varchar, birth_year integer)"
+        )
+        con.executemany(
+            "insert into records values (?, ?, ?, ?, md5(?), md5(?), ?, null, null, null)",
+            [[k, first, last, city, first, last, f"{first} {last}"] for k, (first, last, city) in people.items()],
+        )
+        blocked = con.execute(
+            f"select l.unique_id || r.unique_id from records as l join records as r "
+            f"on l.unique_id < r.unique_id and ({rules}) order by 1"
+        ).fetchall()
+    assert [pair for (pair,) in blocked] == ["ab", "ac", "af"]
+
+
 @pytest.mark.parametrize(
     ("left", "right", "one_typo"),
     [

@@ -4,6 +4,7 @@ ground truth; person ids stay put across rebuilds and a revoked consent unlinks 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import shutil
@@ -120,6 +121,31 @@ def test_the_email_typo_level_never_changes_a_digit_or_the_first_letter(left, ri
     assert found is one_typo
 
 
+def test_the_truth_names_records_as_the_graph_does(tmp_path):
+    """identity_map.csv rows become (record_type, record_key, true_person): a social handle as the graph writes
+    it, an empty person as nobody, the first row of a record that appears twice, sources the graph does not
+    know left out."""
+    (tmp_path / "identity_map.csv").write_text(
+        "source,key_column,key,person_id\n"
+        "crm_customers,customer_id,C1,P1\n"
+        "social_posts,platform|handle,Weibo| @Wei_Zhang ,P1\n"
+        "social_posts,platform|handle,weibo|wei_zhang,P2\n"  # the same account again: the first row counts
+        "pos_receipts,receipt_id,R9,\n"  # an anonymous receipt: nobody
+        "web_events,anonymous_id,a-1,P2\n"
+        "memberships,membership_id,M1,P1\n",  # not a record of the graph
+        encoding="utf-8",
+    )
+    with duckdb.connect() as con:
+        rows = con.execute(f"select * from ({identity.truth_records_sql(tmp_path)}) order by all").fetchall()
+    assert rows == [
+        ("crm_customer", "C1", "P1"),
+        ("pos_receipt", "R9", None),
+        ("social_account", "weibo:wei_zhang", "P1"),
+        ("web_visitor", "a-1", "P2"),
+    ]
+    assert identity.crm_truth(tmp_path) == {"C1": "P1"}
+
+
 # -- a generated world ----------------------------------------------------------------------------------------
 def dbt(env: dict[str, str], root: Path, *args: str) -> subprocess.CompletedProcess:
     executable = Path(sys.executable).with_name("dbt")
@@ -207,6 +233,31 @@ def test_resolution_meets_precision_and_recall_against_the_ground_truth(world: W
     assert linked["precision"] >= 0.98
     assert linked["recall"] >= 0.95
     assert report["passed"]
+
+
+def test_identity_quality_counts_the_pairs_that_pairwise_scores_count(world: World):
+    """The report's SQL counts equal pairwise_precision_recall over the same records, read here with Python."""
+    with open(world.truth_dir / "identity_map.csv", encoding="utf-8", newline="") as fh:
+        truth: dict[tuple[str, str], str | None] = {}
+        for row in csv.DictReader(fh):
+            record_type = identity.TRUTH_RECORD_TYPES.get((row["source"], row["key_column"]))
+            key = row["key"]
+            if record_type == "social_account":
+                platform, handle = key.split("|", 1)
+                key = f"{platform.lower()}:{handle.strip().lower().lstrip('@')}"
+            if record_type:
+                truth.setdefault((record_type, key), row["person_id"] or None)
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        predicted = {(t, k): p for t, k, p in con.execute(
+            "select record_type, record_key, person_id from intermediate.int_person_map").fetchall()}
+    report = quality(world)
+    crm_truth = {record: person for record, person in truth.items() if record[0] == identity.CRM}
+    linked_truth = {record: person for record, person in truth.items() if record in predicted}
+    assert report["crm"] == identity.pairwise_precision_recall(predicted, crm_truth).as_dict()
+    assert report["linked_records"] == identity.pairwise_precision_recall(predicted, linked_truth).as_dict()
+    assert report["all_records"] == identity.pairwise_precision_recall(predicted, truth).as_dict()
+    assert report["all_records"]["records"] > report["linked_records"]["records"] > report["crm"]["records"]
+    assert report["persons"] == len(set(predicted.values()))
 
 
 def test_person_count_is_close_to_the_true_count(world: World):

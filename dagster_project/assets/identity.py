@@ -101,7 +101,7 @@ def splink_matches(
     }
     truth_dir = get_settings().ground_truth_dir
     if (truth_dir / "identity_map.csv").exists():
-        scores = identity.evaluate_splink_pairs(result.matches, identity.load_identity_truth(truth_dir))
+        scores = identity.evaluate_splink_pairs(result.matches, identity.crm_truth(truth_dir))
         metadata.update({f"truth_crm_{k}": v for k, v in scores.as_dict().items()})
     return dg.MaterializeResult(metadata=metadata)
 

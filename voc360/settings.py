@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -32,6 +33,19 @@ ENGINES = ("duckdb", "spark")
 # DuckDB's memory_limit for the warehouse connections of the pipeline and dbt (VOC360_DUCKDB_MEMORY_LIMIT):
 # beyond it DuckDB spills to disk instead of taking 80% of RAM beside the Python steps.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+# At most this much of it in the landing steps. A landing appends its days in one transaction and needs little
+# memory (a batch of rows and its type check), but DuckDB keeps the blocks it has written cached up to its limit:
+# a year of medium-scale web events (17.5 M rows) landed in 204 s with a peak RSS of 5.44 GiB at 4GB, in 208 s
+# with 3.47 GiB at 2GB.
+LANDING_MEMORY_LIMIT = "2GB"
+_MEMORY_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+                 "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def memory_bytes(limit: str) -> int | None:
+    """Bytes of a DuckDB memory_limit such as "4GB" or "1.5 GiB"; None for any other form (e.g. a percentage)."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)\s*", limit, re.IGNORECASE)
+    return round(float(found.group(1)) * _MEMORY_UNITS[found.group(2).lower()]) if found else None
 
 
 class Settings(BaseModel):
@@ -42,6 +56,15 @@ class Settings(BaseModel):
     pii_salt: str
     engine: str = "duckdb"
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+
+    @property
+    def landing_memory_limit(self) -> str:
+        """DuckDB's memory_limit in the landing steps: LANDING_MEMORY_LIMIT, or duckdb_memory_limit when that is
+        lower or not a size in bytes."""
+        pipeline = memory_bytes(self.duckdb_memory_limit)
+        if pipeline is not None and memory_bytes(LANDING_MEMORY_LIMIT) < pipeline:
+            return LANDING_MEMORY_LIMIT
+        return self.duckdb_memory_limit
 
     @property
     def warehouse_path(self) -> Path:

@@ -82,6 +82,7 @@ def build_landing_asset(source: Source) -> dg.AssetsDefinition:
         ]
         with warehouse.get_connection() as con:
             settings = get_settings()
+            con.execute("set memory_limit = ?", [settings.landing_memory_limit])  # see LANDING_MEMORY_LIMIT
             report = load_days(con, source, days, settings.landing_dir, parquet_dir=settings.raw_parquet_dir)
             total_rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
             preview = masked_preview(con, source, days[-1])

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -759,7 +759,10 @@ def identity_quality(
     con.execute(_RESOLUTION_SQL.format(truth=truth_records_sql(truth_dir)))
     try:
         crm = _resolution_scores(con, f"record_type = {_sql_text(CRM)}")
+        # the records the graph could link at all (those in the person map)
         linked = _resolution_scores(con, "in_map")
+        # also the records that carry no identifier (anonymous receipts, browsers that never signed in, social
+        # accounts never bound): they stay apart and lower recall
         everything = _resolution_scores(con, "true")
     finally:
         con.execute("drop table identity_resolution")

@@ -129,6 +129,36 @@ def test_a_dbt_step_leaves_its_parse_state_for_the_next_step_of_the_run(tmp_path
     assert sorted(p.name for p in project_target.iterdir()) == ["dbt_models-run1", PARTIAL_PARSE_FILE]
 
 
+def test_a_dbt_step_keeps_the_dbt_artifacts_of_its_own_run_and_of_the_latest_others(tmp_path):
+    from dagster_project.assets.dbt import prune_invocation_targets
+
+    target = tmp_path / "target"
+    folders = {  # folder: modification time; dagster-dbt names them <op>-<run id[:7]>-<random>
+        "dbt_models-aaaaaaa-1111111": 100, "dbt_models_2-aaaaaaa-2222222": 110,
+        "dbt_models-bbbbbbb-3333333": 200,
+        "dbt_models-ccccccc-4444444": 300,
+        "dbt_models_3-ddddddd-5555555": 50,  # the running step's own run, older than all
+    }
+    for name, mtime in folders.items():
+        (target / name).mkdir(parents=True)
+        (target / name / "run_results.json").write_text("{}")
+        os.utime(target / name, (mtime, mtime))
+    for project_file in ("manifest.json", "partial_parse.msgpack"):
+        (target / project_file).write_text("{}")
+    (target / "compiled").mkdir()
+
+    removed = prune_invocation_targets(target / "dbt_models_3-ddddddd-5555555", keep_runs=2)
+    assert sorted(p.name for p in removed) == ["dbt_models-aaaaaaa-1111111", "dbt_models-bbbbbbb-3333333",
+                                                "dbt_models_2-aaaaaaa-2222222"]
+    assert sorted(p.name for p in target.iterdir()) == [
+        "compiled", "dbt_models-ccccccc-4444444", "dbt_models_3-ddddddd-5555555", "manifest.json",
+        "partial_parse.msgpack"]
+
+    prune_invocation_targets(target / "dbt_models_3-ddddddd-5555555", keep_runs=1)
+    assert sorted(p.name for p in target.iterdir() if p.name.startswith("dbt_models")) == [
+        "dbt_models_3-ddddddd-5555555"]
+
+
 def test_the_dbt_resource_runs_dbt_without_asking_its_version_or_opening_an_adapter(monkeypatch, tmp_path):
     """dagster-dbt would start `dbt --version` and load a dbt adapter in this process before every dbt command
     (about 10 s per dbt step); the project's resource does neither, and the version it assumes is the one its

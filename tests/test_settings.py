@@ -1,15 +1,23 @@
 """Settings reach the connections: DuckDB's memory limit (VOC360_DUCKDB_MEMORY_LIMIT) on the pipeline's and dbt's,
-and at most LANDING_MEMORY_LIMIT of it in the landing steps."""
+and at most LANDING_MEMORY_LIMIT of it in the landing steps; how many runs' dbt artifacts are kept."""
 
 import re
 import subprocess
 import sys
 
+import pydantic
 import pytest
 import yaml
 from conftest import PROJECT_ROOT
 
-from voc360.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, LANDING_MEMORY_LIMIT, Settings, memory_bytes
+from voc360.settings import (
+    DEFAULT_DBT_ARTIFACT_RUNS,
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    LANDING_MEMORY_LIMIT,
+    Settings,
+    get_settings,
+    memory_bytes,
+)
 
 PROBE = """
 from dagster_project.resources import build_resources
@@ -81,3 +89,21 @@ def test_the_landing_limit_never_exceeds_the_pipeline_limit(tmp_path, pipeline_l
     settings = Settings(landing_dir=tmp_path, warehouse_dir=tmp_path, ground_truth_dir=tmp_path,
                         start_date="2025-10-01", pii_salt="s", duckdb_memory_limit=pipeline_limit)
     assert settings.landing_memory_limit == landing_limit
+
+
+def test_the_number_of_runs_whose_dbt_artifacts_are_kept_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("VOC360_DBT_ARTIFACT_RUNS", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert get_settings().dbt_artifact_runs == DEFAULT_DBT_ARTIFACT_RUNS
+        monkeypatch.setenv("VOC360_DBT_ARTIFACT_RUNS", "3")
+        get_settings.cache_clear()
+        assert get_settings().dbt_artifact_runs == 3
+        monkeypatch.setenv("VOC360_DBT_ARTIFACT_RUNS", "0")  # the running step's own artifacts always stay
+        get_settings.cache_clear()
+        with pytest.raises(pydantic.ValidationError):
+            get_settings()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        get_settings()

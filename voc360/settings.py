@@ -8,7 +8,7 @@ import os
 import re
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
@@ -38,6 +38,9 @@ DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 # a year of medium-scale web events (17.5 M rows) landed in 204 s with a peak RSS of 5.44 GiB at 4GB, in 208 s
 # with 3.47 GiB at 2GB.
 LANDING_MEMORY_LIMIT = "2GB"
+# The dbt artifacts (target folders of the dbt invocations) of this many latest runs are kept
+# (VOC360_DBT_ARTIFACT_RUNS): each transform run writes four of about 12 MB.
+DEFAULT_DBT_ARTIFACT_RUNS = 10
 _MEMORY_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
                  "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
@@ -56,6 +59,7 @@ class Settings(BaseModel):
     pii_salt: str
     engine: str = "duckdb"
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    dbt_artifact_runs: int = Field(DEFAULT_DBT_ARTIFACT_RUNS, ge=1)
 
     @property
     def landing_memory_limit(self) -> str:
@@ -124,6 +128,7 @@ def get_settings() -> Settings:
         start_date=dt.date.fromisoformat(os.environ.get("VOC360_START_DATE", DEFAULT_START_DATE.isoformat())),
         pii_salt=os.environ.get("VOC360_PII_SALT", "voc360-sample-salt"),
         duckdb_memory_limit=os.environ.get("VOC360_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+        dbt_artifact_runs=os.environ.get("VOC360_DBT_ARTIFACT_RUNS", DEFAULT_DBT_ARTIFACT_RUNS),
     )
     settings.export_env()
     return settings

@@ -10,6 +10,7 @@ run took eight dbt invocations where four suffice.
 import functools
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping
@@ -33,6 +34,8 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 dbt_project.prepare_if_dev()
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# dagster-dbt gives each dbt invocation its own target folder, <op>-<first 7 of the run id>-<7 random>.
+INVOCATION_TARGET_RE = re.compile(r"^(?P<op>.+)-(?P<run>[0-9a-f]{7})-[0-9a-f]{7}$")
 
 # Who answers for a layer's models: the platform team builds the plumbing, analytics owns what analysts read.
 LAYER_OWNERS = {"staging": "team:data-platform", "intermediate": "team:data-platform",
@@ -105,6 +108,7 @@ def dbt_models_assets() -> dg.AssetsDefinition:
             invocation.process.terminate()
         invocation.process.wait()
         keep_partial_parse(invocation.target_path, dbt_project.project_dir / dbt_project.target_path)
+        prune_invocation_targets(invocation.target_path, get_settings().dbt_artifact_runs)
         yield from with_table_metadata(events, invocation.manifest, warehouse)
         if failure is not None:
             raise failure
@@ -136,6 +140,30 @@ def keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
     staged = project_target / f".{PARTIAL_PARSE_FILE}.{uuid.uuid4().hex}"
     shutil.copyfile(produced, staged)
     os.replace(staged, project_target / PARTIAL_PARSE_FILE)
+
+
+def prune_invocation_targets(invocation_target: Path, keep_runs: int) -> list[Path]:
+    """Remove the target folders of dbt invocations of all but the `keep_runs` latest runs; returns them.
+
+    Each folder holds the invocation's manifest, parse state, compiled SQL and run_results.json (about 12 MB for
+    this project), and nothing removes them: four per transform run, 17 GB a year of daily runs. A run's age is
+    that of its newest folder. The folders of the invocation's own run stay whatever `keep_runs` says, and
+    anything beside them that dagster-dbt did not name (the project's manifest, partial parse, `compiled`) too."""
+    parent = invocation_target.parent
+    current = INVOCATION_TARGET_RE.match(invocation_target.name)
+    runs: dict[str, list[Path]] = {}
+    for folder in parent.iterdir() if parent.is_dir() else []:
+        named = INVOCATION_TARGET_RE.match(folder.name)
+        if named and folder.is_dir():
+            runs.setdefault(named["run"], []).append(folder)
+    if current:
+        runs.pop(current["run"], None)
+        keep_runs -= 1
+    by_age = sorted(runs.values(), key=lambda folders: max(f.stat().st_mtime for f in folders), reverse=True)
+    removed = [folder for folders in by_age[max(keep_runs, 0):] for folder in folders]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
 
 
 def with_table_metadata(events: list, manifest: Mapping[str, Any], warehouse: DuckDBResource) -> Iterator:

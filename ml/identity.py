@@ -23,6 +23,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ml.io import sql_string
+
 logger = logging.getLogger(__name__)
 
 # Record types as they appear in int_identity_links / int_person_map.
@@ -621,10 +623,6 @@ TRUTH_RECORD_TYPES = {
 _WHITESPACE = " || ".join(f"chr({c})" for c in (32, 9, 10, 11, 12, 13))
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def truth_records_sql(truth_dir: Path) -> str:
     """SQL of the truth's records of the types the graph knows: identity_map.csv of a generated world (source,
     key_column, key, person_id; an empty person_id: nobody) as (record_type, record_key, true_person), the first
@@ -632,10 +630,10 @@ def truth_records_sql(truth_dir: Path) -> str:
 
     DuckDB reads the file: at medium scale it has 4 M rows, which pandas took seconds to read and merge."""
     types = ", ".join(
-        f"({_sql_text(source)}, {_sql_text(key_column)}, {_sql_text(record_type)})"
+        f"({sql_string(source)}, {sql_string(key_column)}, {sql_string(record_type)})"
         for (source, key_column), record_type in TRUTH_RECORD_TYPES.items()
     )
-    path = _sql_text(str(Path(truth_dir) / "identity_map.csv"))
+    path = sql_string(str(Path(truth_dir) / "identity_map.csv"))
     # the graph writes a social account as "platform:handle", the handle lower case without a leading "@"
     social_key = (
         "case when strpos(key, '|') > 0 then lower(split_part(key, '|', 1)) || ':' "
@@ -758,7 +756,7 @@ def identity_quality(
     `thresholds`."""
     con.execute(_RESOLUTION_SQL.format(truth=truth_records_sql(truth_dir)))
     try:
-        crm = _resolution_scores(con, f"record_type = {_sql_text(CRM)}")
+        crm = _resolution_scores(con, f"record_type = {sql_string(CRM)}")
         # the records the graph could link at all (those in the person map)
         linked = _resolution_scores(con, "in_map")
         # also the records that carry no identifier (anonymous receipts, browsers that never signed in, social

@@ -37,8 +37,13 @@ def declared_columns(dbt_project_dir: Path) -> dict[str, dict[str, str]]:
     return declared
 
 
+def sql_string(value: str) -> str:
+    """value as a SQL string literal (paths and names put into DuckDB statements that take no parameters)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _parquet_glob(directory: Path) -> str:
-    return str(directory / "**" / "*.parquet").replace("'", "''")
+    return sql_string(str(directory / "**" / "*.parquet"))
 
 
 def attach_views(
@@ -66,7 +71,7 @@ def attach_views(
         con.execute(f'create schema if not exists "{schema}"')
         con.execute(
             f'create or replace view "{schema}"."{table}" as select * from '
-            f"read_parquet('{_parquet_glob(directory)}', hive_partitioning = true, union_by_name = true)"
+            f"read_parquet({_parquet_glob(directory)}, hive_partitioning = true, union_by_name = true)"
         )
     return sorted(name for name in tables if name.split(".")[0] not in skip_schemas)
 
@@ -111,8 +116,8 @@ def write_parquet(con: duckdb.DuckDBPyConnection, name: str, parquet_dir: Path, 
     present = {row[0] for row in con.execute(f'describe "{schema}"."{table}"').fetchall()}
     values = {column: f'"{column}"' if column in present else "null" for column in columns}
     select = ", ".join(f'cast({values[column]} as {data_type}) as "{column}"' for column, data_type in columns.items())
-    path = str(staged / "part_0.parquet").replace("'", "''")
-    con.execute(f"copy (select {select} from \"{schema}\".\"{table}\") to '{path}' (format parquet)")
+    path = sql_string(str(staged / "part_0.parquet"))
+    con.execute(f"copy (select {select} from \"{schema}\".\"{table}\") to {path} (format parquet)")
     shutil.rmtree(target, ignore_errors=True)
     staged.rename(target)
     return target

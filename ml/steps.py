@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from ml import churn as churn_ml
@@ -27,6 +28,7 @@ from ml.embeddings import (
     distill_static_model,
     static_model_name,
 )
+from ml.io import sql_string
 from ml.sentiment import SentimentModel, train_sentiment, weak_labels
 from ml.text import detect_script, mask_pii
 from ml.topics import OTHER_TOPIC, TopicRegistry, assign_topics, assignable, clustering_scores, fit_topics
@@ -99,17 +101,33 @@ class TextSettings:
         return self.warehouse_dir / "ml" / "sentiment_model.pkl"
 
 
-def planted_topics(truth_dir: Path) -> pd.DataFrame | None:
-    """The generator's topic and sentiment per text, keyed like int_feedback_texts.text_id.
+def planted_topics_sql(truth_dir: Path) -> str | None:
+    """SQL of the generator's topic and sentiment per text (text_id, topic, sentiment), text_id as in
+    int_feedback_texts; None when the world has no truth.
 
     texts.csv has one row per (source, key, column); a review's title and body are one text here and take the
-    body's truth (the generator writes both on the review's topic)."""
-    path = truth_dir / "texts.csv"
+    body's truth (the generator writes both on the review's topic). The first row of a text_id wins. DuckDB
+    reads the file: at medium scale it has 1.5 M texts, which pandas took 2 s to read."""
+    path = Path(truth_dir) / "texts.csv"
     if not path.exists():
         return None
-    truth = pd.read_csv(path, usecols=["source", "key", "column", "topic", "sentiment"], dtype=str)
-    truth["text_id"] = truth["source"] + ":" + truth["key"] + ":" + truth["column"]
-    return truth.drop_duplicates("text_id").set_index("text_id")[["topic", "sentiment"]]
+    return f"""
+        select text_id, topic, sentiment
+        from (
+            select source || ':' || key || ':' || "column" as text_id, topic, sentiment, row_number() over () as line
+            from read_csv({sql_string(str(path))}, header = true, all_varchar = true)
+        ) as truth
+        qualify row_number() over (partition by text_id order by line) = 1
+    """
+
+
+def planted_topics(truth_dir: Path) -> pd.DataFrame | None:
+    """The generator's topic and sentiment per text, indexed by text_id (planted_topics_sql)."""
+    sql = planted_topics_sql(truth_dir)
+    if sql is None:
+        return None
+    with duckdb.connect() as con:
+        return con.execute(sql).df().set_index("text_id")
 
 
 MIN_SENTIMENT_LABELS = 30
@@ -430,7 +448,7 @@ def _write_topics(con, registry: TopicRegistry) -> pd.DataFrame:
 def _corpus_metadata(con, truth_dir: Path) -> dict:
     """What ml.text_insights holds after the run, and its agreement with the generator's truth when there is
     one (the sample world)."""
-    insights = con.execute("select text_id, topic_id, sentiment from ml.text_insights").df()
+    insights = con.execute("select topic_id, sentiment from ml.text_insights").df()
     registry_version, topics, retired = con.execute(
         "select max(last_version), count(*) filter (where not retired and topic_id >= 0), "
         "count(*) filter (where retired) from ml.topics").fetchone()
@@ -442,10 +460,13 @@ def _corpus_metadata(con, truth_dir: Path) -> dict:
         "retired_topics": int(retired),
         "sentiment_distribution": {k: int(v) for k, v in insights["sentiment"].value_counts().items()},
     }
-    truth = planted_topics(truth_dir)
-    if truth is not None:
-        joined = insights.join(truth.rename(columns={"sentiment": "sentiment_true"}), on="text_id")
-        joined = joined[joined["topic"].notna()]
+    truth_sql = planted_topics_sql(truth_dir)
+    if truth_sql is not None:
+        joined = con.execute(f"""
+            select truth.topic, insights.topic_id, coalesce(insights.sentiment = truth.sentiment, false) as agrees
+            from ml.text_insights as insights
+            inner join ({truth_sql}) as truth on insights.text_id = truth.text_id
+            where truth.topic is not null""").df()
         scores = clustering_scores(joined["topic"], joined["topic_id"])
         # "other" is the generator's chatter (thanks, greetings, questions on colours): no topic to recover
         on_topic = joined[joined["topic"] != "other"]
@@ -456,7 +477,7 @@ def _corpus_metadata(con, truth_dir: Path) -> dict:
             "truth_topic_ari": scores["ari"],
             "truth_planted_topic_nmi": planted["nmi"],
             "truth_planted_topic_ari": planted["ari"],
-            "truth_sentiment_accuracy": round(float((joined["sentiment"] == joined["sentiment_true"]).mean()), 4),
+            "truth_sentiment_accuracy": round(float(joined["agrees"].mean()), 4),
         })
     return metadata
 

@@ -236,12 +236,17 @@ def cluster_embeddings(
 
 
 def clustering_scores(true_labels: Sequence, labels: Sequence) -> dict[str, float]:
-    """NMI and ARI of a clustering against known labels ("other" counts as one more cluster)."""
+    """NMI and ARI of a clustering against known labels ("other" counts as one more cluster).
+
+    The labels reach sklearn as integer codes: given strings, its label checks iterate Python objects, which
+    took 6 s for the 0.9 M texts of a medium world against a fraction of a second for the codes."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+    true_codes = pd.factorize(pd.Series(true_labels), use_na_sentinel=False)[0]
+    codes = pd.factorize(pd.Series(labels), use_na_sentinel=False)[0]
     return {
-        "nmi": round(float(normalized_mutual_info_score(list(true_labels), list(labels))), 4),
-        "ari": round(float(adjusted_rand_score(list(true_labels), list(labels))), 4),
+        "nmi": round(float(normalized_mutual_info_score(true_codes, codes)), 4),
+        "ari": round(float(adjusted_rand_score(true_codes, codes)), 4),
     }
 
 

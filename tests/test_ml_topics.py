@@ -14,6 +14,7 @@ Vectors are cached under pytest's cache directory, so only the first run pays fo
 import random
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -342,3 +343,54 @@ def test_a_corpus_above_the_pca_sample_is_projected_by_a_sampled_fit_in_blocks(m
     assert sampled.k == whole.k == 6
     assert clustering_scores(truth, sampled.labels)["nmi"] >= 0.99
     assert clustering_scores(whole.labels, sampled.labels)["ari"] >= 0.99
+
+
+def test_clustering_scores_are_sklearns_on_the_labels_as_given():
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    rng = np.random.default_rng(3)
+    truth = pd.Series(rng.choice(["slow_service", "defect", "praise", None], 500), dtype="string[pyarrow]")
+    found = rng.integers(-1, 6, 500)
+    as_given = [str(t) for t in truth.astype(object)]  # sklearn cannot sort a missing label among strings
+    scores = clustering_scores(truth, found)
+    assert scores == {"nmi": round(float(normalized_mutual_info_score(as_given, found)), 4),
+                      "ari": round(float(adjusted_rand_score(as_given, found)), 4)}
+    assert clustering_scores(list(found), found) == {"nmi": 1.0, "ari": 1.0}
+
+
+def test_the_agreement_with_the_truth_counts_each_text_once_with_its_first_truth_row(tmp_path):
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from ml.steps import _corpus_metadata
+
+    truth_dir = tmp_path / "the world's truth"  # a quote in the path DuckDB reads
+    truth_dir.mkdir()
+    header = "source,key,column,author_type,person_id,topic,sentiment,language,contains_pii,pii_kinds,text\n"
+    rows = [
+        'reviews,r1,body,customer,p1,defect,negative,en,false,,"Broke, after ""one"" day\nreturned"',
+        "reviews,r1,body,customer,p1,praise,positive,en,false,,a later row of the same text",
+        "reviews,r2,body,customer,p2,defect,negative,en,false,,stopped working",
+        "reviews,r3,body,customer,p3,praise,positive,en,false,,love it",
+        "surveys,s1,verbatim,customer,p4,,neutral,en,false,,no topic planted",
+        "surveys,s2,verbatim,customer,p5,praise,positive,en,false,,great",
+        "tickets,t9,subject,customer,p6,defect,negative,en,false,,a text the run did not see",
+    ]
+    (truth_dir / "texts.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    con = duckdb.connect()
+    con.execute("create schema ml")
+    con.execute("create table ml.topics as select * from (values (0, 1, false), (1, 1, false)) "
+                "as t (topic_id, last_version, retired)")
+    insights = pd.DataFrame({
+        "text_id": ["reviews:r1:body", "reviews:r2:body", "reviews:r3:body", "surveys:s1:verbatim",
+                    "surveys:s2:verbatim", "social_posts:x:text"],
+        "topic_id": [0, 0, 1, 1, 0, 1],
+        "sentiment": ["negative", "positive", "positive", "neutral", "positive", "negative"],
+    })
+    con.execute("create table ml.text_insights as select * from insights")
+
+    metadata = _corpus_metadata(con, truth_dir)
+    # r1 (its first row: defect), r2, r3 and s2 have a planted topic; s1 has none, t9 and x no counterpart
+    planted, found = ["defect", "defect", "praise", "praise"], [0, 0, 1, 0]
+    assert metadata["truth_texts_matched"] == 4
+    assert metadata["truth_sentiment_accuracy"] == 0.75  # r2 was read as positive
+    assert metadata["truth_topic_nmi"] == round(float(normalized_mutual_info_score(planted, found)), 4)

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import duckdb
 
+from ml.io import sql_string
 from voc360.conflicts import record_conflicting_versions
 from voc360.registry import Source
 from voc360.suppression import suppress_landed_rows
@@ -670,9 +671,9 @@ def export_parquet(con: duckdb.DuckDBPyConnection, source: Source, days: list[dt
         shutil.rmtree(table_dir / f"_partition_date={day.isoformat()}", ignore_errors=True)
     table_dir.mkdir(parents=True, exist_ok=True)
     day_list = ", ".join(f"date '{day.isoformat()}'" for day in days)
-    target = str(table_dir).replace("'", "''")
     con.execute(
-        f"copy (select * from {RAW_SCHEMA}.{source.name} where _partition_date in ({day_list})) to '{target}' "
+        f"copy (select * from {RAW_SCHEMA}.{source.name} where _partition_date in ({day_list})) "
+        f"to {sql_string(str(table_dir))} "
         "(format parquet, partition_by (_partition_date), overwrite_or_ignore, filename_pattern 'part_{uuid}')"
     )
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import duckdb
 
-from ml.io import spark_catalog
+from ml.io import spark_catalog, sql_string
 from voc360.settings import Settings
 
 META_SCHEMA = "voc360_meta"
@@ -76,7 +76,7 @@ def _attached_build(con: duckdb.DuckDBPyConnection, build: Path | SparkBuild) ->
         with spark_catalog(con, build.warehouse_dir, build.parquet_dir, catalog="build"):
             yield
     else:
-        con.execute(f"attach {_sql_str(str(build))} as build (read_only)")
+        con.execute(f"attach {sql_string(str(build))} as build (read_only)")
         try:
             yield
         finally:
@@ -122,10 +122,6 @@ class PublishResult:
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @contextlib.contextmanager
@@ -328,9 +324,9 @@ def _export_parquet_tmp(serving_copy: Path, parquet_dir: Path, tables: Sequence[
             for t in tables:
                 (tmp / t.schema).mkdir(exist_ok=True)
                 target = tmp / t.schema / f"{t.table}.parquet"
-                con.execute(f"copy {_q(t.schema)}.{_q(t.table)} to {_sql_str(str(target))} (format parquet)")
+                con.execute(f"copy {_q(t.schema)}.{_q(t.table)} to {sql_string(str(target))} (format parquet)")
             publication = tmp / "publication.parquet"
-            con.execute(f"copy {PUBLICATIONS_TABLE} to {_sql_str(str(publication))} (format parquet)")
+            con.execute(f"copy {PUBLICATIONS_TABLE} to {sql_string(str(publication))} (format parquet)")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from ml import churn as churn_ml
@@ -119,15 +118,6 @@ def planted_topics_sql(truth_dir: Path) -> str | None:
         ) as truth
         qualify row_number() over (partition by text_id order by line) = 1
     """
-
-
-def planted_topics(truth_dir: Path) -> pd.DataFrame | None:
-    """The generator's topic and sentiment per text, indexed by text_id (planted_topics_sql)."""
-    sql = planted_topics_sql(truth_dir)
-    if sql is None:
-        return None
-    with duckdb.connect() as con:
-        return con.execute(sql).df().set_index("text_id")
 
 
 MIN_SENTIMENT_LABELS = 30

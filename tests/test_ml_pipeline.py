@@ -17,7 +17,7 @@ import pytest
 
 from ml.churn import assert_no_future_information
 from ml.embeddings import default_model_path
-from ml.steps import TextSettings, planted_topics, text_insights
+from ml.steps import TextSettings, planted_topics_sql, text_insights
 from ml.text import find_pii
 from support.world_build import build_world
 
@@ -242,8 +242,9 @@ NEUTRAL_TOPICS = ["other", "order_inquiry", "product_praise", "helpful_staff", "
 
 def _planted_topic_of(world: World, min_purity: float = 0.0) -> pd.Series:
     """Majority planted topic of each topic id whose majority holds at least `min_purity` of its texts."""
-    joined = world.df("select text_id, topic_id from ml.text_insights").join(planted_topics(world.truth_dir),
-                                                                             on="text_id").dropna(subset=["topic"])
+    joined = world.df(f"""select insights.topic_id, truth.topic from ml.text_insights as insights
+                           inner join ({planted_topics_sql(world.truth_dir)}) as truth on insights.text_id = truth.text_id
+                           where truth.topic is not null""")
     shares = joined.groupby("topic_id")["topic"].value_counts(normalize=True).rename("share").reset_index()
     top = shares.sort_values("share", ascending=False).drop_duplicates("topic_id").set_index("topic_id")
     return top.loc[top["share"] >= min_purity, "topic"]

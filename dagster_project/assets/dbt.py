@@ -35,7 +35,7 @@ dbt_project.prepare_if_dev()
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # dagster-dbt gives each dbt invocation its own target folder, <op>-<first 7 of the run id>-<7 random>.
-INVOCATION_TARGET_RE = re.compile(r"^(?P<op>.+)-(?P<run>[0-9a-f]{7})-[0-9a-f]{7}$")
+INVOCATION_TARGET_RE = re.compile(r"^.+-(?P<run>[0-9a-f]{7})-[0-9a-f]{7}$")
 
 # Who answers for a layer's models: the platform team builds the plumbing, analytics owns what analysts read.
 LAYER_OWNERS = {"staging": "team:data-platform", "intermediate": "team:data-platform",

@@ -101,22 +101,28 @@ class TextSettings:
 
 
 def planted_topics_sql(truth_dir: Path) -> str | None:
-    """SQL of the generator's topic and sentiment per text (text_id, topic, sentiment), text_id as in
-    int_feedback_texts; None when the world has no truth.
+    """SQL of the generator's topic and sentiment per text with a planted topic (text_id, topic, sentiment),
+    text_id as in int_feedback_texts; None when the world has no truth.
 
     texts.csv has one row per (source, key, column); a review's title and body are one text here and take the
-    body's truth (the generator writes both on the review's topic). The first row of a text_id wins. DuckDB
-    reads the file: at medium scale it has 1.5 M texts, which pandas took 2 s to read."""
+    body's truth (the generator writes both on the review's topic). The first row of a text_id wins, and a text
+    whose first row has no topic is left out. DuckDB reads the file: at medium scale it has 1.5 M texts, which
+    pandas took 2 s to read."""
     path = Path(truth_dir) / "texts.csv"
     if not path.exists():
         return None
     return f"""
         select text_id, topic, sentiment
         from (
-            select source || ':' || key || ':' || "column" as text_id, topic, sentiment, row_number() over () as line
-            from read_csv({sql_string(str(path))}, header = true, all_varchar = true)
-        ) as truth
-        qualify row_number() over (partition by text_id order by line) = 1
+            select text_id, topic, sentiment
+            from (
+                select source || ':' || key || ':' || "column" as text_id, topic, sentiment,
+                    row_number() over () as line
+                from read_csv({sql_string(str(path))}, header = true, all_varchar = true)
+            ) as rows
+            qualify row_number() over (partition by text_id order by line) = 1
+        ) as first_rows
+        where topic is not null
     """
 
 
@@ -438,25 +444,27 @@ def _write_topics(con, registry: TopicRegistry) -> pd.DataFrame:
 def _corpus_metadata(con, truth_dir: Path) -> dict:
     """What ml.text_insights holds after the run, and its agreement with the generator's truth when there is
     one (the sample world)."""
-    insights = con.execute("select topic_id, sentiment from ml.text_insights").df()
+    texts, other = con.execute("select count(*), count(*) filter (where topic_id = ?) from ml.text_insights",
+                               [OTHER_TOPIC]).fetchone()
+    sentiments = con.execute("select sentiment, count(*) from ml.text_insights where sentiment is not null "
+                             "group by sentiment order by count(*) desc, sentiment").fetchall()
     registry_version, topics, retired = con.execute(
         "select max(last_version), count(*) filter (where not retired and topic_id >= 0), "
         "count(*) filter (where retired) from ml.topics").fetchone()
     metadata: dict = {
-        "texts": len(insights),
+        "texts": int(texts),
         "topics": int(topics),
-        "other_share": round(float((insights["topic_id"] == OTHER_TOPIC).mean()), 4) if len(insights) else 0.0,
+        "other_share": round(other / texts, 4) if texts else 0.0,
         "registry_version": int(registry_version),
         "retired_topics": int(retired),
-        "sentiment_distribution": {k: int(v) for k, v in insights["sentiment"].value_counts().items()},
+        "sentiment_distribution": {sentiment: int(n) for sentiment, n in sentiments},
     }
     truth_sql = planted_topics_sql(truth_dir)
     if truth_sql is not None:
         joined = con.execute(f"""
             select truth.topic, insights.topic_id, coalesce(insights.sentiment = truth.sentiment, false) as agrees
             from ml.text_insights as insights
-            inner join ({truth_sql}) as truth on insights.text_id = truth.text_id
-            where truth.topic is not null""").df()
+            inner join ({truth_sql}) as truth on insights.text_id = truth.text_id""").df()
         scores = clustering_scores(joined["topic"], joined["topic_id"])
         # "other" is the generator's chatter (thanks, greetings, questions on colours): no topic to recover
         on_topic = joined[joined["topic"] != "other"]

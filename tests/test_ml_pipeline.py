@@ -243,8 +243,7 @@ NEUTRAL_TOPICS = ["other", "order_inquiry", "product_praise", "helpful_staff", "
 def _planted_topic_of(world: World, min_purity: float = 0.0) -> pd.Series:
     """Majority planted topic of each topic id whose majority holds at least `min_purity` of its texts."""
     joined = world.df(f"""select insights.topic_id, truth.topic from ml.text_insights as insights
-                           inner join ({planted_topics_sql(world.truth_dir)}) as truth on insights.text_id = truth.text_id
-                           where truth.topic is not null""")
+                           inner join ({planted_topics_sql(world.truth_dir)}) as truth on insights.text_id = truth.text_id""")
     shares = joined.groupby("topic_id")["topic"].value_counts(normalize=True).rename("share").reset_index()
     top = shares.sort_values("share", ascending=False).drop_duplicates("topic_id").set_index("topic_id")
     return top.loc[top["share"] >= min_purity, "topic"]
